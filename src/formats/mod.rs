@@ -1,0 +1,59 @@
+//! Glossary and memory files to the model and back. No index, no HTTP.
+
+pub mod csv;
+
+use crate::model::Concept;
+
+/// What a file format reader produced: concepts in file order, and what it had to skip or guess.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedGlossary {
+    /// Concepts, normalised (see [`Concept::normalize`]), ids unique within the file.
+    pub concepts: Vec<Concept>,
+    /// Things the reader passed over, each said once.
+    pub warnings: Vec<Warning>,
+}
+
+/// A non-fatal remark on an input file.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Warning {
+    /// 1-based line the remark is about, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// What was skipped or guessed.
+    pub message: String,
+}
+
+/// One problem in an input file, located by 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FormatIssue {
+    /// 1-based line.
+    pub line: u64,
+    /// 1-based column (for CSV/TSV: the field number).
+    pub column: u64,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A file that cannot be imported; nothing of it is used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{format}: {}", summary(.issues))]
+pub struct FormatError {
+    /// Format name (`csv`, `tsv`).
+    pub format: &'static str,
+    /// Every problem found (at least one), in file order.
+    pub issues: Vec<FormatIssue>,
+}
+
+fn summary(issues: &[FormatIssue]) -> String {
+    match issues.first() {
+        Some(i) if issues.len() == 1 => format!("line {}, column {}: {}", i.line, i.column, i.message),
+        Some(i) => format!(
+            "line {}, column {}: {} (and {} more problems)",
+            i.line,
+            i.column,
+            i.message,
+            issues.len() - 1
+        ),
+        None => "invalid file".to_string(),
+    }
+}

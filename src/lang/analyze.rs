@@ -1,0 +1,355 @@
+//! Segmentation and the per-language normalisation and stemming of each token.
+
+use std::sync::LazyLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
+use super::arabic;
+use super::Lang;
+
+/// One word of an analysed text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Code-point offset of the first character in the original text.
+    pub start: usize,
+    /// Code-point offset one past the last character.
+    pub end: usize,
+    /// Byte offset of the first character in the original text.
+    pub byte_start: usize,
+    /// Byte offset one past the last character.
+    pub byte_end: usize,
+    /// Position in the token stream (0, 1, 2, ...).
+    pub position: usize,
+    /// Normalised but unstemmed form: NFKC, full case folding and the language's orthographic
+    /// normalisation (diacritics folded for Latin-script languages, Arabic letter variants unified,
+    /// `ё`→`е`). Used for prefix and typo-tolerant matching.
+    pub norm: String,
+    /// The search key: `norm` stemmed (Latin-script languages: stemmed, then diacritics folded).
+    pub key: String,
+    /// A second key at the same position, when stemming the diacritic-free form gives another
+    /// stem (`cybercriminalite` typed without accents must still meet `cybercriminalité`).
+    pub alt: Option<String>,
+}
+
+impl Token {
+    /// The key and, when there is one, the alternative key.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.key.as_str()).chain(self.alt.as_deref())
+    }
+}
+
+static JIEBA: LazyLock<jieba_rs::Jieba> = LazyLock::new(jieba_rs::Jieba::new);
+static STEM_EN: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
+static STEM_FR: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::French));
+static STEM_ES: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::Spanish));
+static STEM_RU: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::Russian));
+static STEM_AR: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::Arabic));
+
+/// French elided articles, pronouns and conjunctions, without their apostrophe.
+const FR_ELISIONS: &[&str] = &[
+    "l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu",
+];
+
+/// Text in NFC, the form every stored text takes.
+pub fn nfc(text: &str) -> String {
+    text.nfc().collect()
+}
+
+/// NFKC then full Unicode case folding (`ß`→`ss`, `ς`→`σ`), then NFKC again.
+pub fn search_fold(text: &str) -> String {
+    let compat: String = text.nfkc().collect();
+    caseless::default_case_fold_str(&compat).nfkc().collect()
+}
+
+/// The key of the `exact` search mode: NFC, full case folding and collapsed whitespace.
+pub fn exact_key(text: &str) -> String {
+    let folded: String = caseless::default_case_fold_str(&nfc(text)).nfc().collect();
+    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Removes combining marks after canonical decomposition (`Hanoï` → `Hanoi`, `á` → `a`).
+pub fn fold_diacritics(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_string();
+    }
+    text.nfd().filter(|c| !is_combining_mark(*c)).nfc().collect()
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c as u32,
+        0x3005 | 0x3007 | 0x3040..=0x30FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF
+        | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+fn is_word_char(c: char) -> bool {
+    (c.is_alphanumeric() && !is_han(c)) || is_combining_mark(c) || c == '\u{200C}' || c == '\u{200D}'
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{02BC}')
+}
+
+/// A span of the original text that forms one word (or, for Han runs, one run to segment).
+struct Span {
+    byte_start: usize,
+    byte_end: usize,
+    han: bool,
+}
+
+/// Splits text into word spans: letters, digits and marks; an apostrophe between two letters stays
+/// inside the word (`l'Organisation`, `State's`), as does `.` or `,` between digits (`2.500`);
+/// hyphens, spaces and punctuation separate words. Runs of Han characters form their own spans.
+fn spans(text: &str) -> Vec<Span> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let (b, c) = chars[i];
+        if is_han(c) {
+            let mut j = i + 1;
+            while j < chars.len() && is_han(chars[j].1) {
+                j += 1;
+            }
+            let end = chars.get(j).map_or(text.len(), |&(b, _)| b);
+            out.push(Span {
+                byte_start: b,
+                byte_end: end,
+                han: true,
+            });
+            i = j;
+            continue;
+        }
+        if !is_word_char(c) {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < chars.len() {
+            let c = chars[j].1;
+            if is_word_char(c) {
+                j += 1;
+                continue;
+            }
+            let joins = j + 1 < chars.len() && is_word_char(chars[j + 1].1) && {
+                let prev = chars[j - 1].1;
+                let next = chars[j + 1].1;
+                (is_apostrophe(c) && prev.is_alphabetic() && next.is_alphabetic())
+                    || ((c == '.' || c == ',') && prev.is_numeric() && next.is_numeric())
+            };
+            if joins {
+                j += 2;
+            } else {
+                break;
+            }
+        }
+        let end = chars.get(j).map_or(text.len(), |&(b, _)| b);
+        out.push(Span {
+            byte_start: b,
+            byte_end: end,
+            han: false,
+        });
+        i = j;
+    }
+    out
+}
+
+/// Analyses `text` with the pipeline of `lang`: one [`Token`] per word, with offsets into `text`.
+///
+/// ```
+/// use hexaglot::lang::{analyze, Lang};
+/// let tokens = analyze(Lang::Fr, "la Convention de HANOÏ");
+/// let keys: Vec<&str> = tokens.iter().map(|t| t.key.as_str()).collect();
+/// assert_eq!(keys, ["la", "convent", "de", "hanoi"]);
+/// assert_eq!((tokens[3].start, tokens[3].end), (17, 22));
+/// ```
+pub fn analyze(lang: Lang, text: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut char_pos = 0usize;
+    let mut byte_pos = 0usize;
+    // code-point offset of a byte offset, moving forward only
+    let mut to_char = |byte: usize| -> usize {
+        char_pos += text[byte_pos..byte].chars().count();
+        byte_pos = byte;
+        char_pos
+    };
+    for span in spans(text) {
+        let surface = &text[span.byte_start..span.byte_end];
+        if span.han {
+            let base_char = to_char(span.byte_start);
+            for word in JIEBA.cut(surface, true) {
+                let norm = search_fold(word.word);
+                if norm.chars().all(|c| !c.is_alphanumeric()) {
+                    continue;
+                }
+                tokens.push(Token {
+                    start: base_char + word.start,
+                    end: base_char + word.end,
+                    byte_start: span.byte_start + word.byte_start,
+                    byte_end: span.byte_start + word.byte_end,
+                    position: tokens.len(),
+                    key: norm.clone(),
+                    norm,
+                    alt: None,
+                });
+            }
+            continue;
+        }
+        let start = to_char(span.byte_start);
+        let end = to_char(span.byte_end);
+        let Some((norm, key, alt)) = normalise_word(lang, surface) else {
+            continue;
+        };
+        tokens.push(Token {
+            start,
+            end,
+            byte_start: span.byte_start,
+            byte_end: span.byte_end,
+            position: tokens.len(),
+            norm,
+            key,
+            alt,
+        });
+    }
+    tokens
+}
+
+/// Chinese character bigrams of every Han run (a lone character stands as itself), so a query
+/// word that the segmenter cut differently still meets (*宪章* inside *联合国宪章*).
+/// Non-Han words are analysed as by [`analyze`] with the generic pipeline.
+pub fn zh_bigrams(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut char_pos = 0usize;
+    let mut byte_pos = 0usize;
+    for span in spans(text) {
+        char_pos += text[byte_pos..span.byte_start].chars().count();
+        let surface = &text[span.byte_start..span.byte_end];
+        let chars: Vec<(usize, char)> = surface.char_indices().collect();
+        if span.han {
+            let n = chars.len();
+            let windows = if n == 1 { 1 } else { n - 1 };
+            for i in 0..windows {
+                let w = (i + 2).min(n);
+                let b0 = span.byte_start + chars[i].0;
+                let b1 = chars.get(w).map_or(span.byte_end, |&(b, _)| span.byte_start + b);
+                let norm = search_fold(&text[b0..b1]);
+                tokens.push(Token {
+                    start: char_pos + i,
+                    end: char_pos + w,
+                    byte_start: b0,
+                    byte_end: b1,
+                    position: tokens.len(),
+                    key: norm.clone(),
+                    norm,
+                    alt: None,
+                });
+            }
+        } else if let Some((norm, key, alt)) = normalise_word(Lang::Zh, surface) {
+            tokens.push(Token {
+                start: char_pos,
+                end: char_pos + chars.len(),
+                byte_start: span.byte_start,
+                byte_end: span.byte_end,
+                position: tokens.len(),
+                norm,
+                key,
+                alt,
+            });
+        }
+        char_pos += chars.len();
+        byte_pos = span.byte_end;
+    }
+    tokens
+}
+
+/// The (norm, key, alt) of one word span, or `None` when nothing of it is left.
+fn normalise_word(lang: Lang, surface: &str) -> Option<(String, String, Option<String>)> {
+    let mut word = search_fold(surface);
+    if word.chars().any(is_apostrophe) {
+        word = word.replace(['\u{2019}', '\u{02BC}'], "'");
+    }
+    let out = match lang {
+        Lang::En => {
+            let w = word
+                .strip_suffix("'s")
+                .or_else(|| word.strip_suffix('\''))
+                .unwrap_or(&word);
+            latin(&STEM_EN, w)
+        }
+        Lang::Fr => {
+            let w = match word.split_once('\'') {
+                Some((head, tail)) if FR_ELISIONS.contains(&head) && !tail.is_empty() => tail,
+                _ => &word,
+            };
+            latin(&STEM_FR, w)
+        }
+        Lang::Es => latin(&STEM_ES, &word),
+        Lang::Ru => {
+            let w: String = word
+                .chars()
+                .filter(|c| !matches!(c, '\u{0300}' | '\u{0301}'))
+                .map(|c| if c == 'ё' { 'е' } else { c })
+                .collect();
+            let key = STEM_RU.stem(&w).into_owned();
+            (w, key, None)
+        }
+        Lang::Ar => {
+            let norm = arabic::normalise(&word);
+            if norm.is_empty() {
+                return None;
+            }
+            let light = arabic::strip_proclitics(&norm);
+            let key = STEM_AR.stem(light).into_owned();
+            let key = if key.is_empty() { light.to_string() } else { key };
+            (norm, key, None)
+        }
+        Lang::Zh | Lang::Other => (word.clone(), word, None),
+    };
+    if out.0.is_empty() {
+        return None;
+    }
+    Some(out)
+}
+
+/// Latin-script pipeline: stem, then fold diacritics; a second key from stemming the folded form.
+fn latin(stemmer: &Stemmer, word: &str) -> (String, String, Option<String>) {
+    let norm = fold_diacritics(word);
+    let key = fold_diacritics(&stemmer.stem(word));
+    let alt = if norm != word {
+        let k = stemmer.stem(&norm).into_owned();
+        (k != key).then_some(k)
+    } else {
+        None
+    };
+    (norm, key, alt)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_code_points_into_the_original() {
+        let text = "Ханойская  конвенция, l’État";
+        let tokens = analyze(Lang::Fr, text);
+        for t in &tokens {
+            let by_chars: String = text.chars().skip(t.start).take(t.end - t.start).collect();
+            assert_eq!(by_chars, &text[t.byte_start..t.byte_end]);
+        }
+        assert_eq!(tokens.len(), 3);
+        assert_eq!(tokens[2].norm, "etat");
+    }
+
+    #[test]
+    fn han_runs_inside_other_text() {
+        let tokens = analyze(Lang::Zh, "打击网络犯罪（2024年）");
+        let norms: Vec<&str> = tokens.iter().map(|t| t.norm.as_str()).collect();
+        assert!(norms.contains(&"网络犯罪") || norms.contains(&"网络"), "{norms:?}");
+        assert!(norms.contains(&"2024"), "{norms:?}");
+        let bigrams: Vec<String> = zh_bigrams("联合国宪章").into_iter().map(|t| t.key).collect();
+        assert_eq!(bigrams, ["联合", "合国", "国宪", "宪章"]);
+        let one: Vec<String> = zh_bigrams("法").into_iter().map(|t| t.key).collect();
+        assert_eq!(one, ["法"]);
+    }
+}

@@ -1,0 +1,14 @@
+//! Language tags and the one analysis pipeline per language.
+//!
+//! Everything that compares words — term search, the termbase index, and later the checker and the
+//! translation-memory matcher — goes through [`analyze`], so what search finds is what check
+//! recognises. A [`Token`] keeps code-point and byte offsets into the caller's original text.
+
+mod analyze;
+mod arabic;
+mod tag;
+mod tokenizer;
+
+pub use analyze::{analyze, exact_key, fold_diacritics, nfc, search_fold, zh_bigrams, Token};
+pub use tag::{Lang, LangError, LangTag};
+pub use tokenizer::{register_tokenizers, tokenizer_name, Analysis, HexaglotTokenizer};

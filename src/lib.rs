@@ -1,0 +1,18 @@
+//! Hexaglot: a terminology and translation-memory server for the six official UN languages.
+//!
+//! Modules, each owning one seam:
+//! - [`lang`]: language tags and the one analysis pipeline per language (search and check share it);
+//! - [`model`]: concepts, terms and statuses as plain serde data;
+//! - [`formats`]: bytes to model and back (CSV/TSV glossaries); no index, no HTTP;
+//! - [`store`]: the tantivy termbase, its single writer thread and its readers;
+//! - [`search`]: term search over the store (exact, analysed, prefix, fuzzy) and its ranking;
+//! - [`import`]: applying a parsed glossary to a collection (merge / replace / dry run);
+//! - [`auth`]: API keys, hashed in the data directory, and roles;
+//! - [`server`]: the actix-web application, routes, problem+json errors;
+//! - [`cli`]: the `hexaglot` command line, thin over the library.
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod formats;
+pub mod lang;
+pub mod model;

@@ -1,0 +1,339 @@
+//! Concepts, terms and statuses: the plain data every other module passes around.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::lang::{nfc, LangTag};
+
+/// The collection used when a request names none.
+pub const DEFAULT_COLLECTION: &str = "default";
+
+/// Usage status of a term, in ranking order (preferred first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum TermStatus {
+    /// The term to use.
+    Preferred,
+    /// An accepted synonym.
+    #[default]
+    Admitted,
+    /// Still seen, to be replaced by a preferred term.
+    Deprecated,
+    /// Replaced by a newer term.
+    Superseded,
+    /// Must not be used.
+    Forbidden,
+}
+
+impl TermStatus {
+    /// Every status, in ranking order.
+    pub const ALL: [TermStatus; 5] = [
+        TermStatus::Preferred,
+        TermStatus::Admitted,
+        TermStatus::Deprecated,
+        TermStatus::Superseded,
+        TermStatus::Forbidden,
+    ];
+
+    /// The status name as written in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TermStatus::Preferred => "preferred",
+            TermStatus::Admitted => "admitted",
+            TermStatus::Deprecated => "deprecated",
+            TermStatus::Superseded => "superseded",
+            TermStatus::Forbidden => "forbidden",
+        }
+    }
+
+    /// True for statuses a translator may use (preferred, admitted).
+    pub fn is_allowed(self) -> bool {
+        matches!(self, TermStatus::Preferred | TermStatus::Admitted)
+    }
+}
+
+impl fmt::Display for TermStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A status name that is not one of the five, nor a known synonym.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown term status {0:?} (expected preferred, admitted, deprecated, superseded or forbidden)")]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for TermStatus {
+    type Err = UnknownStatus;
+
+    /// Reads the five statuses and the usual synonyms of glossary files, case-insensitively.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        let status = match lower.as_str() {
+            "preferred" | "preferredterm-admn-sts" | "standardizedterm" | "legalterm"
+            | "regulatedterm" | "main" => TermStatus::Preferred,
+            "admitted" | "admittedterm-admn-sts" | "" | "synonym" | "accepted" => {
+                TermStatus::Admitted
+            }
+            "deprecated" | "deprecatedterm-admn-sts" | "obsolete" => TermStatus::Deprecated,
+            "superseded" | "supersededterm-admn-sts" => TermStatus::Superseded,
+            "forbidden" | "forbiddenterm-admn-sts" | "rejected" => TermStatus::Forbidden,
+            _ => return Err(UnknownStatus(s.to_string())),
+        };
+        Ok(status)
+    }
+}
+
+/// One designation of a concept in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Term {
+    /// The term as written (NFC).
+    pub text: String,
+    /// Usage status.
+    #[serde(default)]
+    pub status: TermStatus,
+    /// Part of speech (`noun`, `verb`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pos: Option<String>,
+    /// Grammatical gender (`masculine`, `feminine`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gender: Option<String>,
+    /// Term type (`fullForm`, `abbreviation`, ...).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub term_type: Option<String>,
+    /// Free-text note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Where the term comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Region of the original language tag (`CA` for `fr-CA`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+impl Term {
+    /// A term with a text and status and nothing else.
+    pub fn new(text: &str, status: TermStatus) -> Term {
+        Term {
+            text: nfc(text.trim()),
+            status,
+            pos: None,
+            gender: None,
+            term_type: None,
+            note: None,
+            source: None,
+            region: None,
+        }
+    }
+}
+
+/// Everything a concept says in one language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LangSection {
+    /// Definition in this language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<String>,
+    /// Terms, preferred ones first.
+    #[serde(default)]
+    pub terms: Vec<Term>,
+}
+
+/// A concept: one meaning, its terms in every language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Concept {
+    /// Identifier, unique within its collection.
+    #[serde(default)]
+    pub id: String,
+    /// The collection the concept belongs to.
+    #[serde(default = "default_collection")]
+    pub collection: String,
+    /// Subject fields.
+    #[serde(default)]
+    pub subject: Vec<String>,
+    /// Free-text note on the concept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Sections keyed by normalised primary language subtag (`fr`, `zh`).
+    #[serde(default)]
+    pub languages: BTreeMap<String, LangSection>,
+    /// Incremented on every change; used with `If-Match`.
+    #[serde(default)]
+    pub version: u64,
+    /// Time of the last change, RFC 3339 UTC.
+    #[serde(default)]
+    pub updated_at: String,
+}
+
+fn default_collection() -> String {
+    DEFAULT_COLLECTION.to_string()
+}
+
+/// A concept that cannot be stored as given.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConceptError {
+    /// An invalid id or collection name.
+    #[error("invalid {what} {value:?}: use 1 to 200 characters, no control characters or '/'")]
+    InvalidName {
+        /// `id` or `collection`.
+        what: &'static str,
+        /// The value given.
+        value: String,
+    },
+    /// A language key that is not a language tag.
+    #[error("{0}")]
+    Lang(#[from] crate::lang::LangError),
+    /// A term with no text.
+    #[error("language {0}: a term has empty text")]
+    EmptyTerm(String),
+    /// A concept without any term.
+    #[error("the concept has no terms")]
+    NoTerms,
+}
+
+/// Checks an id or collection name.
+pub fn check_name(what: &'static str, value: &str) -> Result<(), ConceptError> {
+    let ok = !value.is_empty()
+        && value.chars().count() <= 200
+        && !value.chars().any(|c| c.is_control() || c == '/')
+        && value.trim() == value;
+    if ok {
+        Ok(())
+    } else {
+        Err(ConceptError::InvalidName {
+            what,
+            value: value.to_string(),
+        })
+    }
+}
+
+impl Concept {
+    /// An empty concept in a collection.
+    pub fn new(id: &str, collection: &str) -> Concept {
+        Concept {
+            id: id.to_string(),
+            collection: collection.to_string(),
+            subject: Vec::new(),
+            note: None,
+            languages: BTreeMap::new(),
+            version: 0,
+            updated_at: String::new(),
+        }
+    }
+
+    /// Brings a concept from a client or a file into canonical form: texts in NFC, language keys
+    /// normalised (`fr-CA` → `fr` with `region: "CA"` on its terms), sections merged, duplicate
+    /// terms dropped, terms ordered by status.
+    pub fn normalize(mut self) -> Result<Concept, ConceptError> {
+        check_name("id", &self.id)?;
+        check_name("collection", &self.collection)?;
+        let mut languages: BTreeMap<String, LangSection> = BTreeMap::new();
+        for (key, section) in std::mem::take(&mut self.languages) {
+            let tag = LangTag::parse(&key)?;
+            let target = languages.entry(tag.primary.clone()).or_default();
+            if target.definition.is_none() {
+                target.definition = clean(section.definition);
+            }
+            for mut term in section.terms {
+                term.text = nfc(term.text.trim());
+                if term.text.is_empty() {
+                    return Err(ConceptError::EmptyTerm(tag.primary.clone()));
+                }
+                if term.region.is_none() {
+                    term.region = tag.region.clone();
+                }
+                term.pos = clean(term.pos);
+                term.gender = clean(term.gender);
+                term.term_type = clean(term.term_type);
+                term.note = clean(term.note);
+                term.source = clean(term.source);
+                if !target.terms.iter().any(|t| t.text == term.text) {
+                    target.terms.push(term);
+                }
+            }
+        }
+        for section in languages.values_mut() {
+            section.terms.sort_by_key(|t| t.status);
+        }
+        languages.retain(|_, s| !s.terms.is_empty() || s.definition.is_some());
+        if languages.values().all(|s| s.terms.is_empty()) {
+            return Err(ConceptError::NoTerms);
+        }
+        self.languages = languages;
+        self.note = clean(self.note);
+        let mut subjects: Vec<String> = Vec::new();
+        for s in self.subject.drain(..) {
+            let s = nfc(s.trim());
+            if !s.is_empty() && !subjects.contains(&s) {
+                subjects.push(s);
+            }
+        }
+        self.subject = subjects;
+        Ok(self)
+    }
+
+    /// Every (language key, term) pair.
+    pub fn terms(&self) -> impl Iterator<Item = (&str, &Term)> {
+        self.languages
+            .iter()
+            .flat_map(|(lang, s)| s.terms.iter().map(move |t| (lang.as_str(), t)))
+    }
+
+    /// The same concept ignoring `version` and `updated_at`, for change detection.
+    pub fn same_content(&self, other: &Concept) -> bool {
+        self.id == other.id
+            && self.collection == other.collection
+            && self.subject == other.subject
+            && self.note == other.note
+            && self.languages == other.languages
+    }
+}
+
+fn clean(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| nfc(v.trim()))
+        .filter(|v| !v.is_empty())
+}
+
+/// Current time as RFC 3339 UTC with seconds.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_merges_regional_sections() {
+        let json = r#"{"id": "c1", "languages": {
+            "fr-CA": {"terms": [{"text": "courriel", "status": "preferred"}]},
+            "FR": {"terms": [{"text": " Convention de Hanoi\u0308 ", "status": "deprecated"},
+                              {"text": "courriel"}]}}}"#;
+        let c: Concept = serde_json::from_str(json).unwrap();
+        let c = c.normalize().unwrap();
+        assert_eq!(c.collection, "default");
+        let fr = &c.languages["fr"];
+        assert_eq!(fr.terms.len(), 2);
+        assert_eq!(fr.terms[0].text, "courriel");
+        assert_eq!(fr.terms[0].region.as_deref(), Some("CA"));
+        assert_eq!(fr.terms[1].text, "Convention de Hanoï");
+    }
+
+    #[test]
+    fn statuses_from_files() {
+        for (s, want) in [
+            ("preferredTerm-admn-sts", TermStatus::Preferred),
+            ("Deprecated", TermStatus::Deprecated),
+            ("obsolete", TermStatus::Deprecated),
+            ("", TermStatus::Admitted),
+            ("FORBIDDEN", TermStatus::Forbidden),
+        ] {
+            assert_eq!(s.parse::<TermStatus>().unwrap(), want, "{s}");
+        }
+        assert!("maybe".parse::<TermStatus>().is_err());
+    }
+}
