@@ -16,3 +16,8 @@ pub mod auth;
 pub mod formats;
 pub mod lang;
 pub mod model;
+pub mod store;
+pub mod import;
+pub mod search;
+pub mod server;
+pub mod cli;

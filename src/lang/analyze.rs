@@ -91,6 +91,19 @@ fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{02BC}')
 }
 
+/// `c` as NFKC writes it when that is a single character (`．`→`.`, `＇`→`'`), else `c`, so
+/// full-width punctuation splits words as its ASCII form does.
+fn compat(c: char) -> char {
+    if c.is_ascii() {
+        return c;
+    }
+    let mut nfkc = std::iter::once(c).nfkc();
+    match (nfkc.next(), nfkc.next()) {
+        (Some(d), None) => d,
+        _ => c,
+    }
+}
+
 /// A span of the original text that forms one word (or, for Han runs, one run to segment).
 struct Span {
     byte_start: usize,
@@ -99,8 +112,9 @@ struct Span {
 }
 
 /// Splits text into word spans: letters, digits and marks; an apostrophe between two letters stays
-/// inside the word (`l'Organisation`, `State's`), as does `.` or `,` between digits (`2.500`);
-/// hyphens, spaces and punctuation separate words. Runs of Han characters form their own spans.
+/// inside the word (`l'Organisation`, `State's`), as does `.` or `,` between digits (`2.500`), in
+/// ASCII or full width (`０．４`); hyphens, spaces and punctuation separate words. Runs of Han
+/// characters form their own spans.
 fn spans(text: &str) -> Vec<Span> {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut out = Vec::new();
@@ -132,6 +146,7 @@ fn spans(text: &str) -> Vec<Span> {
                 j += 1;
                 continue;
             }
+            let c = compat(c);
             let joins = j + 1 < chars.len() && is_word_char(chars[j + 1].1) && {
                 let prev = chars[j - 1].1;
                 let next = chars[j + 1].1;
@@ -351,5 +366,16 @@ mod tests {
         assert_eq!(bigrams, ["联合", "合国", "国宪", "宪章"]);
         let one: Vec<String> = zh_bigrams("法").into_iter().map(|t| t.key).collect();
         assert_eq!(one, ["法"]);
+    }
+
+    #[test]
+    fn full_width_punctuation_splits_as_ascii() {
+        let keys = |text| -> Vec<String> {
+            let tokens = analyze(Lang::Zh, text);
+            tokens.into_iter().map(|t| t.key).collect()
+        };
+        assert_eq!(keys("增加了０．４％"), keys("增加了0.4%"));
+        assert_eq!(keys("０．４"), ["0.4"]);
+        assert_eq!(keys("１１２．接管"), ["112", "接管"]);
     }
 }

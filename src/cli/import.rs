@@ -1,0 +1,172 @@
+//! `hexaglot import FILE`: locally into the data directory, or through a server's API.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Args;
+
+use super::DataDir;
+use crate::import::{self, ImportFormat, ImportMode, ImportOptions, ImportReport};
+use crate::store::{OpenMode, Store};
+
+/// Options of `hexaglot import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// The glossary file (CSV or TSV; UTF-8 or UTF-16 with BOM).
+    file: PathBuf,
+    /// File format; guessed from the extension or the content when absent.
+    #[arg(long, value_parser = ["csv", "tsv"])]
+    format: Option<String>,
+    /// Collection to import into.
+    #[arg(long, default_value = "default")]
+    collection: String,
+    /// merge: add to what is there; replace: the file becomes the collection.
+    #[arg(long, default_value = "merge", value_parser = ["merge", "replace"])]
+    mode: String,
+    /// Report what would change without changing anything.
+    #[arg(long)]
+    dry_run: bool,
+    /// Import through a running server's API instead of opening the data directory.
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
+    /// API key (admin) for --server.
+    #[arg(long, env = "HEXAGLOT_API_KEY", hide_env_values = true)]
+    key: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("reading {}", args.file.display()))?;
+    let format = match &args.format {
+        Some(name) => ImportFormat::from_name(name),
+        None => ImportFormat::from_path(&args.file).or_else(|| ImportFormat::sniff(&bytes)),
+    }
+    .with_context(|| {
+        format!(
+            "{}: cannot tell the format; pass --format csv or --format tsv",
+            args.file.display()
+        )
+    })?;
+    let mode: ImportMode = args.mode.parse().map_err(anyhow::Error::msg)?;
+    if let Some(server) = &args.server {
+        return remote(&args, server, format, bytes);
+    }
+    let parsed = match format.read(&bytes, &args.collection) {
+        Ok(p) => p,
+        Err(e) => {
+            for issue in &e.issues {
+                eprintln!(
+                    "{}: line {}, column {}: {}",
+                    args.file.display(),
+                    issue.line,
+                    issue.column,
+                    issue.message
+                );
+            }
+            eprintln!("error: {} not imported (nothing was changed)", args.file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let store = Store::open(&args.data.data_dir, OpenMode::ReadWrite)?;
+    let opts = ImportOptions {
+        collection: args.collection.clone(),
+        mode,
+        dry_run: args.dry_run,
+    };
+    let report = import::apply(&store, parsed, format, &opts)?;
+    store.close();
+    print_report(&report, args.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_report(report: &ImportReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+        return Ok(());
+    }
+    for w in &report.warnings {
+        match w.line {
+            Some(line) => eprintln!("warning: line {line}: {}", w.message),
+            None => eprintln!("warning: {}", w.message),
+        }
+    }
+    let c = &report.concepts;
+    println!(
+        "{}{} into {:?}: {} added, {} updated, {} unchanged, {} removed",
+        if report.dry_run { "dry run: " } else { "" },
+        report.format,
+        report.collection,
+        c.added,
+        c.updated,
+        c.unchanged,
+        c.removed
+    );
+    Ok(())
+}
+
+fn remote(
+    args: &ImportArgs,
+    server: &str,
+    format: ImportFormat,
+    bytes: Vec<u8>,
+) -> anyhow::Result<ExitCode> {
+    let url = format!(
+        "{}/api/v1/import?format={}&collection={}&mode={}&dry_run={}",
+        server.trim_end_matches('/'),
+        format.name(),
+        args.collection,
+        args.mode,
+        args.dry_run
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut request = agent.post(&url);
+    if let Some(key) = &args.key {
+        request = request.header("Authorization", &format!("Bearer {key}"));
+    }
+    let mut response = request
+        .send(&bytes[..])
+        .with_context(|| format!("sending {} to {server}", args.file.display()))?;
+    let status = response.status();
+    let body = response.body_mut().read_to_string()?;
+    let value: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    if !status.is_success() {
+        for e in value["errors"].as_array().into_iter().flatten() {
+            eprintln!(
+                "{}: line {}, column {}: {}",
+                args.file.display(),
+                e["line"],
+                e["column"],
+                e["message"].as_str().unwrap_or_default()
+            );
+        }
+        bail!(
+            "{server} answered {status}: {}",
+            value["detail"].as_str().unwrap_or(&body)
+        );
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        let c = &value["concepts"];
+        println!(
+            "{}{} into {:?} via {server}: {} added, {} updated, {} unchanged, {} removed",
+            if args.dry_run { "dry run: " } else { "" },
+            format.name(),
+            args.collection,
+            c["added"],
+            c["updated"],
+            c["unchanged"],
+            c["removed"]
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,50 @@
+//! The `hexaglot` command line: argument parsing and one thin function per subcommand.
+
+mod import;
+mod keys;
+mod search;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Terminology and translation-memory server for the six official UN languages.
+#[derive(Debug, Parser)]
+#[command(name = "hexaglot", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The data directory option every subcommand takes.
+#[derive(Debug, Clone, Args)]
+pub struct DataDir {
+    /// Directory holding the index and the API keys.
+    #[arg(long, env = "HEXAGLOT_DATA_DIR", default_value = "index", value_name = "DIR")]
+    pub data_dir: PathBuf,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (API at /api/v1, web page at /).
+    Serve(serve::ServeArgs),
+    /// Import a glossary file (CSV or TSV) into a collection.
+    Import(import::ImportArgs),
+    /// Search the termbase from the command line.
+    Search(search::SearchArgs),
+    /// Manage API keys.
+    Keys(keys::KeysArgs),
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Import(args) => import::run(args),
+        Command::Search(args) => search::run(args),
+        Command::Keys(args) => keys::run(args),
+    }
+}

@@ -1,0 +1,405 @@
+//! Applying a parsed glossary to a collection: merge or replace, all or nothing, idempotent.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::formats::csv::{read_glossary, Delimiter};
+use crate::formats::{FormatError, ParsedGlossary, Warning};
+use crate::lang::exact_key;
+use crate::model::{now_rfc3339, Concept, TermStatus};
+use crate::store::{Store, StoreError, Txn};
+
+/// How an import treats what the collection already holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportMode {
+    /// Match concepts by id, else by an identical preferred term in the same language; add missing
+    /// terms and fields; drop nothing.
+    #[default]
+    Merge,
+    /// The file becomes the collection: concepts not in the file are removed.
+    Replace,
+}
+
+impl std::str::FromStr for ImportMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "merge" | "" => Ok(ImportMode::Merge),
+            "replace" => Ok(ImportMode::Replace),
+            other => Err(format!("unknown import mode {other:?} (expected merge or replace)")),
+        }
+    }
+}
+
+/// File formats the importer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportFormat {
+    /// Comma-separated values.
+    Csv,
+    /// Tab-separated values.
+    Tsv,
+}
+
+impl ImportFormat {
+    /// The format's name as used in `?format=`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportFormat::Csv => "csv",
+            ImportFormat::Tsv => "tsv",
+        }
+    }
+
+    /// Parses `?format=` values.
+    pub fn from_name(name: &str) -> Option<ImportFormat> {
+        match name.to_ascii_lowercase().as_str() {
+            "csv" => Some(ImportFormat::Csv),
+            "tsv" | "tab" => Some(ImportFormat::Tsv),
+            _ => None,
+        }
+    }
+
+    /// Guesses the format from a file name's extension.
+    pub fn from_path(path: &Path) -> Option<ImportFormat> {
+        ImportFormat::from_name(path.extension()?.to_str()?)
+    }
+
+    /// Guesses the format from the content: a tab in the first line means TSV, a comma CSV.
+    pub fn sniff(bytes: &[u8]) -> Option<ImportFormat> {
+        let head = &bytes[..bytes.len().min(4096)];
+        let text = match encoding_rs::Encoding::for_bom(head) {
+            Some((encoding, bom)) => encoding.decode_without_bom_handling(&head[bom..]).0,
+            None => String::from_utf8_lossy(head),
+        };
+        let first = text.lines().next()?;
+        if first.contains('\t') {
+            Some(ImportFormat::Tsv)
+        } else if first.contains(',') {
+            Some(ImportFormat::Csv)
+        } else {
+            None
+        }
+    }
+
+    /// Reads a glossary of this format.
+    pub fn read(self, bytes: &[u8], collection: &str) -> Result<ParsedGlossary, FormatError> {
+        match self {
+            ImportFormat::Csv => read_glossary(bytes, Delimiter::Comma, collection),
+            ImportFormat::Tsv => read_glossary(bytes, Delimiter::Tab, collection),
+        }
+    }
+}
+
+/// Options of one import.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Target collection.
+    pub collection: String,
+    /// Merge or replace.
+    pub mode: ImportMode,
+    /// Report what would change without changing anything.
+    pub dry_run: bool,
+}
+
+/// Concept counts of an import.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ConceptCounts {
+    /// New concepts.
+    pub added: u64,
+    /// Existing concepts that changed.
+    pub updated: u64,
+    /// Concepts already as the file has them.
+    pub unchanged: u64,
+    /// Concepts removed (replace mode).
+    pub removed: u64,
+}
+
+/// Translation-memory unit counts of an import.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct UnitCounts {
+    /// New units.
+    pub added: u64,
+    /// Units already stored.
+    pub duplicates: u64,
+}
+
+/// What an import did (or, for a dry run, would do).
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    /// Format read.
+    pub format: &'static str,
+    /// Collection written.
+    pub collection: String,
+    /// Mode used.
+    pub mode: ImportMode,
+    /// True when nothing was written.
+    pub dry_run: bool,
+    /// Concept counts.
+    pub concepts: ConceptCounts,
+    /// Unit counts.
+    pub units: UnitCounts,
+    /// Remarks from the reader.
+    pub warnings: Vec<Warning>,
+}
+
+/// Applies a parsed glossary to its collection in one transaction.
+pub fn apply(
+    store: &Store,
+    parsed: ParsedGlossary,
+    format: ImportFormat,
+    opts: &ImportOptions,
+) -> Result<ImportReport, StoreError> {
+    let opts_c = opts.clone();
+    let ParsedGlossary { concepts, warnings } = parsed;
+    let counts = if opts.dry_run {
+        store.write(move |txn| plan(txn, concepts, &opts_c, false))?
+    } else {
+        store.write(move |txn| plan(txn, concepts, &opts_c, true))?
+    };
+    tracing::info!(
+        collection = %opts.collection,
+        format = format.name(),
+        added = counts.added,
+        updated = counts.updated,
+        unchanged = counts.unchanged,
+        removed = counts.removed,
+        dry_run = opts.dry_run,
+        "import"
+    );
+    Ok(ImportReport {
+        format: format.name(),
+        collection: opts.collection.clone(),
+        mode: opts.mode,
+        dry_run: opts.dry_run,
+        concepts: counts,
+        units: UnitCounts::default(),
+        warnings,
+    })
+}
+
+/// Works out (and with `write`, applies) the changes of an import inside a transaction.
+pub fn plan(
+    txn: &mut Txn,
+    incoming: Vec<Concept>,
+    opts: &ImportOptions,
+    write: bool,
+) -> Result<ConceptCounts, StoreError> {
+    let mut counts = ConceptCounts::default();
+    let existing = txn.concepts_in(&opts.collection)?;
+    let mut current: HashMap<String, Concept> =
+        existing.into_iter().map(|c| (c.id.clone(), c)).collect();
+    let mut by_preferred: HashMap<(String, String), String> = HashMap::new();
+    for c in current.values() {
+        index_preferred(&mut by_preferred, c);
+    }
+    let mut in_file: Vec<String> = Vec::new();
+    let now = now_rfc3339();
+    for mut concept in incoming {
+        concept.collection = opts.collection.clone();
+        let target_id = if current.contains_key(&concept.id) {
+            Some(concept.id.clone())
+        } else if opts.mode == ImportMode::Merge {
+            find_by_preferred(&by_preferred, &concept)
+        } else {
+            None
+        };
+        let next = match target_id.and_then(|id| current.get(&id)) {
+            Some(old) => {
+                let merged = match opts.mode {
+                    ImportMode::Merge => merge(old.clone(), concept),
+                    ImportMode::Replace => concept,
+                };
+                if merged.same_content(old) {
+                    counts.unchanged += 1;
+                    in_file.push(old.id.clone());
+                    continue;
+                }
+                counts.updated += 1;
+                Concept {
+                    version: old.version + 1,
+                    updated_at: now.clone(),
+                    ..merged
+                }
+            }
+            None => {
+                counts.added += 1;
+                Concept {
+                    version: 1,
+                    updated_at: now.clone(),
+                    ..concept
+                }
+            }
+        };
+        index_preferred(&mut by_preferred, &next);
+        in_file.push(next.id.clone());
+        if write {
+            txn.put(next.clone())?;
+        }
+        current.insert(next.id.clone(), next);
+    }
+    if opts.mode == ImportMode::Replace {
+        let keep: std::collections::HashSet<&String> = in_file.iter().collect();
+        let gone: Vec<String> = current.keys().filter(|id| !keep.contains(id)).cloned().collect();
+        for id in gone {
+            counts.removed += 1;
+            if write {
+                txn.delete(&opts.collection, &id)?;
+            }
+        }
+    }
+    Ok(counts)
+}
+
+fn index_preferred(map: &mut HashMap<(String, String), String>, c: &Concept) {
+    for (lang, term) in c.terms() {
+        if term.status == TermStatus::Preferred {
+            map.entry((lang.to_string(), exact_key(&term.text)))
+                .or_insert_with(|| c.id.clone());
+        }
+    }
+}
+
+fn find_by_preferred(map: &HashMap<(String, String), String>, c: &Concept) -> Option<String> {
+    c.terms()
+        .filter(|(_, t)| t.status == TermStatus::Preferred)
+        .find_map(|(lang, t)| map.get(&(lang.to_string(), exact_key(&t.text))).cloned())
+}
+
+/// Adds what `incoming` has and `base` lacks; a term both have takes the incoming status and
+/// fills its missing fields. Nothing of `base` is dropped.
+pub fn merge(mut base: Concept, incoming: Concept) -> Concept {
+    for s in incoming.subject {
+        if !base.subject.contains(&s) {
+            base.subject.push(s);
+        }
+    }
+    if base.note.is_none() {
+        base.note = incoming.note;
+    }
+    for (lang, section) in incoming.languages {
+        let target = base.languages.entry(lang).or_default();
+        if target.definition.is_none() {
+            target.definition = section.definition;
+        }
+        for term in section.terms {
+            match target.terms.iter_mut().find(|t| t.text == term.text) {
+                Some(t) => {
+                    t.status = term.status;
+                    t.pos = t.pos.take().or(term.pos);
+                    t.gender = t.gender.take().or(term.gender);
+                    t.term_type = t.term_type.take().or(term.term_type);
+                    t.note = t.note.take().or(term.note);
+                    t.source = t.source.take().or(term.source);
+                    t.region = t.region.take().or(term.region);
+                }
+                None => target.terms.push(term),
+            }
+        }
+        target.terms.sort_by_key(|t| t.status);
+    }
+    base
+}
+
+/// The sample glossary compiled into the binary, used when no glossary directory exists.
+pub const EMBEDDED_GLOSSARY: (&str, &str) = (
+    "un-cybercrime-convention",
+    include_str!("../glossaries/un-cybercrime-convention.tsv"),
+);
+
+/// Errors while loading the shipped glossaries.
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    /// A glossary file is malformed.
+    #[error("{path}: {source}")]
+    Format {
+        /// File concerned.
+        path: String,
+        /// What is wrong.
+        source: FormatError,
+    },
+    /// Reading a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// File concerned.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Writing failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Loads the glossaries of `dir` (each `*.tsv`/`*.csv` into the collection named after the file),
+/// or the embedded sample when `dir` does not exist, into a store that has never been seeded and
+/// holds no concepts. Seeding is one transaction, so it happens once or not at all.
+/// Returns the number of concepts loaded.
+pub fn seed(store: &Store, dir: Option<&Path>) -> Result<u64, SeedError> {
+    let payload = store.payload();
+    if payload.seeded || payload.stats.total(&[]).concepts > 0 {
+        return Ok(0);
+    }
+    let mut files: Vec<(String, ImportFormat, Vec<u8>, String)> = Vec::new();
+    match dir.filter(|d| d.is_dir()) {
+        Some(dir) => {
+            let mut paths: Vec<_> = std::fs::read_dir(dir)
+                .map_err(|source| SeedError::Io {
+                    path: dir.display().to_string(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| ImportFormat::from_path(p).is_some())
+                .collect();
+            paths.sort();
+            for path in paths {
+                let bytes = std::fs::read(&path).map_err(|source| SeedError::Io {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                let name = path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let format = ImportFormat::from_path(&path).expect("filtered on format");
+                files.push((name, format, bytes, path.display().to_string()));
+            }
+        }
+        None => {
+            let (name, text) = EMBEDDED_GLOSSARY;
+            files.push((
+                name.to_string(),
+                ImportFormat::Tsv,
+                text.as_bytes().to_vec(),
+                format!("(embedded) {name}.tsv"),
+            ));
+        }
+    }
+    let mut batches = Vec::new();
+    for (collection, format, bytes, path) in files {
+        let parsed = format
+            .read(&bytes, &collection)
+            .map_err(|source| SeedError::Format { path, source })?;
+        batches.push((collection, parsed.concepts));
+    }
+    let added = store.write(move |txn| {
+        if txn.seeded() {
+            return Ok(0);
+        }
+        let mut added = 0;
+        for (collection, concepts) in batches {
+            let opts = ImportOptions {
+                collection,
+                mode: ImportMode::Merge,
+                dry_run: false,
+            };
+            added += plan(txn, concepts, &opts, true)?.added;
+        }
+        txn.set_seeded();
+        Ok(added)
+    })?;
+    tracing::info!(concepts = added, "loaded the shipped glossaries");
+    Ok(added)
+}

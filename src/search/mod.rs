@@ -1,0 +1,637 @@
+//! Term search: exact, analysed, prefix and typo-tolerant matching over the termbase, and ranking.
+//!
+//! Candidates come from the index; each candidate's terms are then matched again with the same
+//! [`crate::lang`] analysis to say which term matched and how, and to rank: exact before analysed
+//! before prefix/fuzzy; then collection priority; then preferred before admitted before deprecated;
+//! then BM25.
+
+use std::collections::HashSet;
+use std::str::FromStr;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::Term;
+
+use crate::lang::{analyze, exact_key, zh_bigrams, Lang, LangTag, Token};
+use crate::model::{Concept, TermStatus};
+use crate::store::{collection_filter, load_concept, Fields, Store, StoreError, LANG_SEP};
+
+/// Longest query accepted, in characters.
+pub const MAX_QUERY_CHARS: usize = 500;
+/// Largest page size.
+pub const MAX_LIMIT: usize = 200;
+/// Default page size.
+pub const DEFAULT_LIMIT: usize = 20;
+
+/// How the query is matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Exact or analysed match, typo-tolerant when nothing matches.
+    #[default]
+    Auto,
+    /// Whole term after NFC and case folding.
+    Exact,
+    /// Words starting with the query (autocomplete).
+    Prefix,
+    /// Words within a small edit distance.
+    Fuzzy,
+}
+
+impl FromStr for Mode {
+    type Err = SearchError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" | "" => Ok(Mode::Auto),
+            "exact" => Ok(Mode::Exact),
+            "prefix" => Ok(Mode::Prefix),
+            "fuzzy" => Ok(Mode::Fuzzy),
+            _ => Err(SearchError::Invalid(format!(
+                "unknown mode {s:?} (expected auto, exact, prefix or fuzzy)"
+            ))),
+        }
+    }
+}
+
+/// A term search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// The query text.
+    pub q: String,
+    /// Only match terms of this language.
+    pub lang: Option<LangTag>,
+    /// Languages to return besides the matched ones (all when empty).
+    pub targets: Vec<String>,
+    /// Only concepts with one of these subjects.
+    pub subjects: Vec<String>,
+    /// Only matched terms with one of these statuses.
+    pub statuses: Vec<TermStatus>,
+    /// Matching mode.
+    pub mode: Mode,
+    /// Page size.
+    pub limit: usize,
+    /// Hits to skip.
+    pub offset: usize,
+    /// Collections to search, in priority order (all when empty).
+    pub collections: Vec<String>,
+}
+
+/// The response of a term search.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchResponse {
+    /// The query as understood (NFC, trimmed).
+    pub query: String,
+    /// Matching concepts in all pages.
+    pub total: usize,
+    /// Time spent, in milliseconds.
+    pub took_ms: f64,
+    /// This page.
+    pub hits: Vec<Hit>,
+}
+
+/// One concept found.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hit {
+    /// Relevance (BM25 of the candidate query); hits are ordered by match kind first.
+    pub score: f32,
+    /// The concept (restricted to the matched and target languages when targets were given).
+    pub concept: Concept,
+    /// The terms that matched, best first.
+    pub matched: Vec<Matched>,
+}
+
+/// A term that matched the query.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Matched {
+    /// Language key.
+    pub lang: String,
+    /// Term text.
+    pub text: String,
+    /// Term status.
+    pub status: TermStatus,
+    /// True when the whole term equals the query after NFC and case folding.
+    pub exact: bool,
+    /// How it matched: `exact`, `analysed`, `prefix` or `fuzzy`.
+    #[serde(rename = "match")]
+    pub kind: MatchKind,
+}
+
+/// How a term matched, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchKind {
+    /// Whole term equal after NFC and case folding.
+    Exact,
+    /// Every query word found after analysis (case, diacritics, inflection).
+    Analysed,
+    /// Query words start term words.
+    Prefix,
+    /// Query words within a small edit distance of term words.
+    Fuzzy,
+}
+
+/// Errors of term search.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    /// Bad request parameters.
+    #[error("{0}")]
+    Invalid(String),
+    /// Query longer than allowed.
+    #[error("query too long: {0} characters (at most {MAX_QUERY_CHARS})")]
+    TooLong(usize),
+    /// Store trouble.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<tantivy::TantivyError> for SearchError {
+    fn from(e: tantivy::TantivyError) -> Self {
+        SearchError::Store(StoreError::Index(e))
+    }
+}
+
+/// The query analysed once per candidate language.
+struct Analysed {
+    lang: Lang,
+    /// Language key to qualify fields with, when the search is restricted to one language.
+    code: Option<String>,
+    tokens: Vec<Token>,
+    bigrams: Vec<Token>,
+}
+
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
+}
+
+fn all_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if queries.len() == 1 {
+        return queries.into_iter().next().expect("one query");
+    }
+    Box::new(BooleanQuery::new(
+        queries.into_iter().map(|q| (Occur::Must, q)).collect(),
+    ))
+}
+
+fn any_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if queries.len() == 1 {
+        return queries.into_iter().next().expect("one query");
+    }
+    Box::new(BooleanQuery::new(
+        queries.into_iter().map(|q| (Occur::Should, q)).collect(),
+    ))
+}
+
+/// Edit distance allowed for a word of `len` characters.
+fn typo_distance(len: usize) -> u8 {
+    match len {
+        0..=2 => 0,
+        3..=5 => 1,
+        _ => 2,
+    }
+}
+
+/// Searches the termbase.
+pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+    let started = Instant::now();
+    let q = crate::lang::nfc(req.q.trim());
+    let chars = q.chars().count();
+    if chars == 0 {
+        return Err(SearchError::Invalid("the query `q` is empty".into()));
+    }
+    if chars > MAX_QUERY_CHARS {
+        return Err(SearchError::TooLong(chars));
+    }
+    let limit = if req.limit == 0 { DEFAULT_LIMIT } else { req.limit };
+    if limit > MAX_LIMIT {
+        return Err(SearchError::Invalid(format!(
+            "limit {limit} is above the maximum {MAX_LIMIT}"
+        )));
+    }
+    let fields = store.fields();
+    let analysed: Vec<Analysed> = match &req.lang {
+        Some(tag) => vec![Analysed {
+            lang: tag.lang,
+            code: Some(tag.primary.clone()),
+            tokens: analyze(tag.lang, &q),
+            bigrams: if tag.lang == Lang::Zh { zh_bigrams(&q) } else { Vec::new() },
+        }],
+        None => Lang::ALL
+            .iter()
+            .map(|&lang| Analysed {
+                lang,
+                code: None,
+                tokens: analyze(lang, &q),
+                bigrams: if lang == Lang::Zh { zh_bigrams(&q) } else { Vec::new() },
+            })
+            .collect(),
+    };
+    let searcher = store.searcher();
+    let filters = filter_queries(fields, req);
+    let run = |kind: MatchKind| -> Result<Option<Candidates>, SearchError> {
+        let Some(query) = candidate_query(fields, &q, req.lang.as_ref(), &analysed, kind) else {
+            return Ok(None);
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
+        for f in &filters {
+            clauses.push((Occur::Must, f.box_clone()));
+        }
+        let query = BooleanQuery::new(clauses);
+        let window = (req.offset + limit) * 2 + 20;
+        let (top, total) = searcher.search(
+            &query,
+            &(TopDocs::with_limit(window).order_by_score(), Count),
+        )?;
+        Ok(Some(Candidates { top, total, window }))
+    };
+    let plans: &[&[MatchKind]] = match req.mode {
+        Mode::Auto => &[&[MatchKind::Exact, MatchKind::Analysed], &[MatchKind::Fuzzy]],
+        Mode::Exact => &[&[MatchKind::Exact]],
+        Mode::Prefix => &[&[MatchKind::Exact, MatchKind::Analysed, MatchKind::Prefix]],
+        Mode::Fuzzy => &[&[MatchKind::Exact, MatchKind::Analysed, MatchKind::Fuzzy]],
+    };
+    let matcher = TermMatcher::new(&q, req, &analysed);
+    let mut ranked: Vec<Ranked> = Vec::new();
+    let mut total = 0;
+    for plan in plans {
+        let mut seen = HashSet::new();
+        let mut dropped = 0;
+        let mut candidates_total = 0;
+        let mut exhaustive = true;
+        // the strictest kind of the plan decides the candidates; the rest only widen them
+        let widest = *plan.last().expect("a plan has a kind");
+        if let Some(c) = run(widest)? {
+            candidates_total = c.total;
+            exhaustive = c.total <= c.window;
+            for (score, addr) in c.top {
+                if !seen.insert(addr) {
+                    continue;
+                }
+                let concept = load_concept(&searcher, fields, addr)?;
+                match matcher.rank(concept, score, plan) {
+                    Some(r) => ranked.push(r),
+                    None => dropped += 1,
+                }
+            }
+        }
+        total = if exhaustive {
+            ranked.len()
+        } else {
+            candidates_total.saturating_sub(dropped)
+        };
+        if !ranked.is_empty() {
+            break;
+        }
+    }
+    ranked.sort_by(|a, b| {
+        (a.kind, a.collection_rank, a.status)
+            .cmp(&(b.kind, b.collection_rank, b.status))
+            .then(b.score.total_cmp(&a.score))
+            .then_with(|| a.concept.id.cmp(&b.concept.id))
+    });
+    let hits = ranked
+        .into_iter()
+        .skip(req.offset)
+        .take(limit)
+        .map(|r| Hit {
+            score: r.score,
+            concept: restrict_languages(r.concept, &r.matched, &req.targets),
+            matched: r.matched,
+        })
+        .collect();
+    Ok(SearchResponse {
+        query: q,
+        total,
+        took_ms: started.elapsed().as_secs_f64() * 1000.0,
+        hits,
+    })
+}
+
+struct Candidates {
+    top: Vec<(f32, tantivy::DocAddress)>,
+    total: usize,
+    window: usize,
+}
+
+fn filter_queries(fields: &Fields, req: &SearchRequest) -> Vec<Box<dyn Query>> {
+    let mut filters = Vec::new();
+    if let Some(f) = collection_filter(fields, &req.collections) {
+        filters.push(f);
+    }
+    if !req.subjects.is_empty() {
+        filters.push(any_of(
+            req.subjects
+                .iter()
+                .map(|s| term_query(fields.subject, &exact_key(s)))
+                .collect(),
+        ));
+    }
+    if !req.statuses.is_empty() {
+        filters.push(any_of(
+            req.statuses
+                .iter()
+                .map(|s| {
+                    let value = match &req.lang {
+                        Some(tag) => format!("{}{LANG_SEP}{s}", tag.primary),
+                        None => s.to_string(),
+                    };
+                    term_query(fields.status, &value)
+                })
+                .collect(),
+        ));
+    }
+    filters
+}
+
+/// The index query finding candidates for matches of `kind` or better.
+fn candidate_query(
+    fields: &Fields,
+    q: &str,
+    lang: Option<&LangTag>,
+    analysed: &[Analysed],
+    kind: MatchKind,
+) -> Option<Box<dyn Query>> {
+    let exact_value = match lang {
+        Some(tag) => format!("{}{LANG_SEP}{}", tag.primary, exact_key(q)),
+        None => exact_key(q),
+    };
+    let mut should: Vec<Box<dyn Query>> = vec![Box::new(BoostQuery::new(
+        term_query(fields.exact, &exact_value),
+        4.0,
+    ))];
+    if kind >= MatchKind::Analysed {
+        for a in analysed {
+            if let Some(query) = analysed_query(fields, a) {
+                should.push(query);
+            }
+        }
+    }
+    if kind == MatchKind::Prefix || kind == MatchKind::Fuzzy {
+        if let Some(query) = word_query(fields, analysed, kind) {
+            should.push(Box::new(BoostQuery::new(query, 0.5)));
+        }
+    }
+    Some(any_of(should))
+}
+
+/// Every analysed query word (any of its keys) in the language's field; for Chinese, or the
+/// bigrams in sequence.
+fn analysed_query(fields: &Fields, a: &Analysed) -> Option<Box<dyn Query>> {
+    if a.tokens.is_empty() {
+        return None;
+    }
+    let field = fields.analysed_field(a.lang);
+    let words = all_of(
+        a.tokens
+            .iter()
+            .map(|t| any_of(t.keys().map(|k| term_query(field, k)).collect()))
+            .collect(),
+    );
+    if a.lang != Lang::Zh || a.bigrams.is_empty() {
+        return Some(words);
+    }
+    let bigrams: Box<dyn Query> = if a.bigrams.len() == 1 {
+        term_query(fields.zh_bigrams, &a.bigrams[0].key)
+    } else {
+        Box::new(PhraseQuery::new(
+            a.bigrams
+                .iter()
+                .map(|t| Term::from_field_text(fields.zh_bigrams, &t.key))
+                .collect(),
+        ))
+    };
+    Some(any_of(vec![words, bigrams]))
+}
+
+/// Prefix (last word) or typo-tolerant match on the normalised words.
+fn word_query(fields: &Fields, analysed: &[Analysed], kind: MatchKind) -> Option<Box<dyn Query>> {
+    let mut per_lang = Vec::new();
+    for a in analysed {
+        if a.tokens.is_empty() {
+            continue;
+        }
+        let (field, qualify) = match &a.code {
+            Some(code) => (fields.lang_words, format!("{code}{LANG_SEP}")),
+            None => (fields.words, String::new()),
+        };
+        let n = a.tokens.len();
+        let words: Vec<Box<dyn Query>> = a
+            .tokens
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let term = Term::from_field_text(field, &format!("{qualify}{}", t.norm));
+                let q: Box<dyn Query> = match kind {
+                    MatchKind::Prefix if i + 1 == n => {
+                        Box::new(FuzzyTermQuery::new_prefix(term, 0, true))
+                    }
+                    MatchKind::Fuzzy => {
+                        let d = typo_distance(t.norm.chars().count());
+                        if d == 0 {
+                            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+                        } else {
+                            Box::new(FuzzyTermQuery::new(term, d, true))
+                        }
+                    }
+                    _ => Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                };
+                q
+            })
+            .collect();
+        per_lang.push(all_of(words));
+    }
+    // analysers that normalise alike give the same query: keep one of each
+    let mut unique: Vec<Box<dyn Query>> = Vec::new();
+    let mut seen = HashSet::new();
+    for q in per_lang {
+        if seen.insert(format!("{q:?}")) {
+            unique.push(q);
+        }
+    }
+    (!unique.is_empty()).then(|| any_of(unique))
+}
+
+struct Ranked {
+    kind: MatchKind,
+    collection_rank: usize,
+    status: TermStatus,
+    score: f32,
+    concept: Concept,
+    matched: Vec<Matched>,
+}
+
+/// Matches a candidate's terms against the query, with the same analysis as the index.
+struct TermMatcher<'a> {
+    exact: String,
+    req: &'a SearchRequest,
+    analysed: &'a [Analysed],
+}
+
+impl<'a> TermMatcher<'a> {
+    fn new(q: &str, req: &'a SearchRequest, analysed: &'a [Analysed]) -> Self {
+        TermMatcher {
+            exact: exact_key(q),
+            req,
+            analysed,
+        }
+    }
+
+    fn rank(&self, concept: Concept, score: f32, kinds: &[MatchKind]) -> Option<Ranked> {
+        let mut matched: Vec<Matched> = Vec::new();
+        for (code, term) in concept.terms() {
+            if let Some(tag) = &self.req.lang {
+                if code != tag.primary {
+                    continue;
+                }
+            }
+            if !self.req.statuses.is_empty() && !self.req.statuses.contains(&term.status) {
+                continue;
+            }
+            let lang = Lang::from_primary(code);
+            if let Some(kind) = self.match_term(lang, &term.text, kinds) {
+                matched.push(Matched {
+                    lang: code.to_string(),
+                    text: term.text.clone(),
+                    status: term.status,
+                    exact: kind == MatchKind::Exact,
+                    kind,
+                });
+            }
+        }
+        matched.sort_by_key(|m| (m.kind, m.status));
+        let best = matched.first()?;
+        let collection_rank = self
+            .req
+            .collections
+            .iter()
+            .position(|c| *c == concept.collection)
+            .unwrap_or(0);
+        Some(Ranked {
+            kind: best.kind,
+            status: best.status,
+            collection_rank,
+            score,
+            concept,
+            matched,
+        })
+    }
+
+    fn match_term(&self, lang: Lang, text: &str, kinds: &[MatchKind]) -> Option<MatchKind> {
+        if exact_key(text) == self.exact {
+            return Some(MatchKind::Exact);
+        }
+        let query = self
+            .analysed
+            .iter()
+            .find(|a| a.lang == lang)
+            .or_else(|| self.analysed.first())?;
+        if query.tokens.is_empty() {
+            return None;
+        }
+        let term_tokens = analyze(lang, text);
+        if kinds.contains(&MatchKind::Analysed) {
+            let all_found = query
+                .tokens
+                .iter()
+                .all(|qt| term_tokens.iter().any(|tt| qt.keys().any(|k| tt.keys().any(|tk| tk == k))));
+            if all_found || (lang == Lang::Zh && contains_sequence(&zh_bigrams(text), &query.bigrams)) {
+                return Some(MatchKind::Analysed);
+            }
+        }
+        if kinds.contains(&MatchKind::Prefix) {
+            let n = query.tokens.len();
+            let ok = query.tokens.iter().enumerate().all(|(i, qt)| {
+                term_tokens.iter().any(|tt| {
+                    if i + 1 == n {
+                        tt.norm.starts_with(&qt.norm)
+                    } else {
+                        tt.norm == qt.norm
+                    }
+                })
+            });
+            if ok {
+                return Some(MatchKind::Prefix);
+            }
+        }
+        if kinds.contains(&MatchKind::Fuzzy) {
+            let ok = query.tokens.iter().all(|qt| {
+                let allowed = typo_distance(qt.norm.chars().count()) as usize;
+                term_tokens
+                    .iter()
+                    .any(|tt| damerau_levenshtein(&qt.norm, &tt.norm) <= allowed)
+            });
+            if ok {
+                return Some(MatchKind::Fuzzy);
+            }
+        }
+        None
+    }
+}
+
+fn contains_sequence(haystack: &[Token], needle: &[Token]) -> bool {
+    !needle.is_empty()
+        && haystack
+            .windows(needle.len())
+            .any(|w| w.iter().zip(needle).all(|(a, b)| a.key == b.key))
+}
+
+/// Optimal-string-alignment distance (adjacent transpositions cost 1), as tantivy's fuzzy query.
+pub fn damerau_levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=m {
+        d[0][j] = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[n][m]
+}
+
+/// With targets, keeps only the matched languages and the targets.
+fn restrict_languages(mut concept: Concept, matched: &[Matched], targets: &[String]) -> Concept {
+    if targets.is_empty() {
+        return concept;
+    }
+    concept
+        .languages
+        .retain(|lang, _| targets.contains(lang) || matched.iter().any(|m| &m.lang == lang));
+    concept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance() {
+        for (a, b, d) in [
+            ("hanoi", "hanio", 1),
+            ("hanoi", "hanoi", 0),
+            ("hanoi", "hano", 1),
+            ("word", "wood", 1),
+            ("", "abc", 3),
+            ("киберпреступность", "киберпреступнсоть", 1),
+        ] {
+            assert_eq!(damerau_levenshtein(a, b), d, "{a} {b}");
+        }
+    }
+}

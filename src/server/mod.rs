@@ -1,0 +1,183 @@
+//! The HTTP API: the actix-web application, its routes, auth and problem+json errors.
+//!
+//! Only this module knows HTTP. Handlers parse, call one library function off the async runtime
+//! (`web::block`), and format.
+
+mod error;
+mod routes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::{web, App, HttpRequest, HttpServer};
+
+pub use error::{problem_response, ApiError};
+
+use crate::auth::{KeyStore, Role};
+use crate::store::Store;
+
+/// Largest import body by default (64 MiB).
+pub const DEFAULT_MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+/// Largest body of other requests by default (1 MiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Settings of a running server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// When true, every route needs a key (no anonymous read).
+    pub require_auth: bool,
+    /// Largest import body in bytes.
+    pub max_import_bytes: usize,
+    /// Largest body of other requests in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            require_auth: false,
+            max_import_bytes: DEFAULT_MAX_IMPORT_BYTES,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The termbase.
+    pub store: Store,
+    /// API keys.
+    pub keys: KeyStore,
+    /// Settings.
+    pub config: ServerConfig,
+}
+
+impl AppState {
+    /// Checks the caller's key against the role a route needs.
+    /// No key: allowed to read when anonymous read is on, else 401. Unknown key: 401. A known key
+    /// with too small a role: 403.
+    pub fn require(&self, req: &HttpRequest, role: Role) -> Result<Role, ApiError> {
+        let header = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let caller = match header {
+            Some(value) => {
+                let secret = value
+                    .strip_prefix("Bearer ")
+                    .or_else(|| value.strip_prefix("bearer "))
+                    .map(str::trim)
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            StatusCode::UNAUTHORIZED,
+                            "the Authorization header must be `Bearer <api-key>`",
+                        )
+                    })?;
+                let info = self.keys.authenticate(secret).ok_or_else(|| {
+                    ApiError::new(StatusCode::UNAUTHORIZED, "unknown or revoked API key")
+                })?;
+                Some(info.role)
+            }
+            None => None,
+        };
+        match caller {
+            None if role == Role::Reader && !self.config.require_auth => Ok(Role::Reader),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                format!("this needs an API key with the {role} role: send `Authorization: Bearer <api-key>`"),
+            )),
+            Some(r) if r < role => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("this needs the {role} role; the key has {r}"),
+            )),
+            Some(r) => Ok(r),
+        }
+    }
+}
+
+/// The application: every route, with its state and error handlers.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let max_body = state.config.max_body_bytes;
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(max_body)
+                .error_handler(|err, _req| {
+                    let status = match &err {
+                        actix_web::error::JsonPayloadError::Overflow { .. }
+                        | actix_web::error::JsonPayloadError::OverflowKnownLength { .. } => {
+                            StatusCode::PAYLOAD_TOO_LARGE
+                        }
+                        actix_web::error::JsonPayloadError::ContentType => {
+                            StatusCode::UNSUPPORTED_MEDIA_TYPE
+                        }
+                        _ => StatusCode::BAD_REQUEST,
+                    };
+                    ApiError::new(status, format!("invalid JSON body: {err}")).into()
+                }),
+        )
+        .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+            ApiError::bad_request(format!("invalid query parameters: {err}")).into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|err, _req| {
+            ApiError::bad_request(format!("invalid path: {err}")).into()
+        }))
+        .wrap(actix_web::middleware::NormalizePath::trim())
+        .configure(routes::configure)
+        .default_service(web::to(|req: HttpRequest| async move {
+            Err::<actix_web::HttpResponse, ApiError>(ApiError::not_found(format!(
+                "no route for {} {}",
+                req.method(),
+                req.path()
+            )))
+        }))
+}
+
+/// Options of `hexaglot serve`.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on.
+    pub bind: String,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Glossaries loaded into an empty data directory on first start.
+    pub glossaries: Option<PathBuf>,
+    /// Server settings.
+    pub config: ServerConfig,
+}
+
+/// Runs the server until SIGINT/SIGTERM, then finishes in-flight requests and stops the writer.
+/// Prints `listening on http://ADDR` once bound (port 0 picks a free port).
+pub async fn serve(store: Store, keys: KeyStore, opts: ServeOptions) -> std::io::Result<()> {
+    let state = AppState {
+        store: store.clone(),
+        keys,
+        config: opts.config.clone(),
+    };
+    let server = HttpServer::new(move || app(state.clone()))
+        .shutdown_timeout(30)
+        .bind(&opts.bind)?;
+    let addrs: Vec<SocketAddr> = server.addrs();
+    for addr in &addrs {
+        println!("listening on http://{addr}");
+    }
+    tracing::info!(?addrs, data_dir = %opts.data_dir.display(), "serving");
+    let result = server.run().await;
+    web::block(move || store.close()).await.ok();
+    result
+}

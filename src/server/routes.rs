@@ -1,0 +1,554 @@
+//! Route handlers: parse, call the library off the async runtime, format.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header::{self, ContentType};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, AppState};
+use crate::auth::Role;
+use crate::import::{self, ImportFormat, ImportMode, ImportOptions};
+use crate::lang::LangTag;
+use crate::model::{check_name, now_rfc3339, Concept, TermStatus, DEFAULT_COLLECTION};
+use crate::search::{self, SearchRequest};
+use crate::store::StoreError;
+
+type Data = web::Data<AppState>;
+
+pub(super) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(page))
+        .route("/healthz", web::get().to(healthz))
+        .service(
+            web::scope("/api/v1")
+                .route("/terms/search", web::get().to(search_terms))
+                .route("/concepts", web::post().to(create_concept))
+                .route("/concepts/{id}", web::get().to(get_concept))
+                .route("/concepts/{id}", web::put().to(put_concept))
+                .route("/concepts/{id}", web::delete().to(delete_concept))
+                .route("/import", web::post().to(import_file))
+                .route("/stats", web::get().to(stats))
+                .route("/collections", web::get().to(collections))
+                .route("/collections/{name}", web::delete().to(delete_collection)),
+        );
+}
+
+async fn page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .body(include_str!("page.html"))
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// Splits `a,b` lists, dropping empty items.
+fn list(value: &Option<String>) -> Vec<String> {
+    value
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn lang_keys(values: &[String]) -> Result<Vec<String>, ApiError> {
+    values
+        .iter()
+        .map(|v| {
+            LangTag::parse(v)
+                .map(|t| t.primary)
+                .map_err(|e| ApiError::bad_request(e.to_string()))
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct SearchParams {
+    q: Option<String>,
+    lang: Option<String>,
+    target: Option<String>,
+    subject: Option<String>,
+    status: Option<String>,
+    mode: Option<String>,
+    limit: Option<usize>,
+    offset: Option<usize>,
+    collection: Option<String>,
+}
+
+async fn search_terms(
+    state: Data,
+    req: HttpRequest,
+    params: web::Query<SearchParams>,
+) -> Result<HttpResponse, ApiError> {
+    state.require(&req, Role::Reader)?;
+    let p = params.into_inner();
+    let statuses = list(&p.status)
+        .iter()
+        .map(|s| s.parse::<TermStatus>().map_err(|e| ApiError::bad_request(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let request = SearchRequest {
+        q: p.q.unwrap_or_default(),
+        lang: p
+            .lang
+            .as_deref()
+            .filter(|l| !l.is_empty())
+            .map(LangTag::parse)
+            .transpose()
+            .map_err(|e| ApiError::bad_request(e.to_string()))?,
+        targets: lang_keys(&list(&p.target))?,
+        subjects: list(&p.subject),
+        statuses,
+        mode: p.mode.as_deref().unwrap_or("auto").parse()?,
+        limit: p.limit.unwrap_or(search::DEFAULT_LIMIT),
+        offset: p.offset.unwrap_or(0),
+        collections: list(&p.collection),
+    };
+    let store = state.store.clone();
+    let response = web::block(move || search::search(&store, &request)).await??;
+    Ok(HttpResponse::Ok().json(response))
+}
+
+#[derive(Deserialize)]
+struct CollectionParam {
+    collection: Option<String>,
+}
+
+impl CollectionParam {
+    fn name(&self) -> Result<String, ApiError> {
+        let name = self
+            .collection
+            .clone()
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| DEFAULT_COLLECTION.to_string());
+        check_name("collection", &name).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        Ok(name)
+    }
+}
+
+fn concept_response(status: StatusCode, concept: &Concept) -> HttpResponse {
+    let location = format!(
+        "/api/v1/concepts/{}?collection={}",
+        urlencode(&concept.id),
+        urlencode(&concept.collection)
+    );
+    let mut builder = HttpResponse::build(status);
+    builder.insert_header((header::ETAG, format!("\"{}\"", concept.version)));
+    if status == StatusCode::CREATED {
+        builder.insert_header((header::LOCATION, location));
+    }
+    builder.json(concept)
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn get_concept(
+    state: Data,
+    req: HttpRequest,
+    id: web::Path<String>,
+    param: web::Query<CollectionParam>,
+) -> Result<HttpResponse, ApiError> {
+    state.require(&req, Role::Reader)?;
+    let collection = param.name()?;
+    let store = state.store.clone();
+    let id = id.into_inner();
+    let (c, i) = (collection.clone(), id.clone());
+    match web::block(move || store.get(&c, &i)).await?? {
+        Some(concept) => Ok(concept_response(StatusCode::OK, &concept)),
+        None => Err(ApiError::not_found(format!(
+            "no concept {id:?} in collection {collection:?}"
+        ))),
+    }
+}
+
+/// The version an `If-Match` header asks for (`3`, `"3"` or `W/"3"`); `None` for `*` or absent.
+fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::bad_request("If-Match must be a version number"))?
+        .trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    let bare = text.trim_start_matches("W/").trim_matches('"');
+    bare.parse::<u64>()
+        .map(Some)
+        .map_err(|_| ApiError::bad_request(format!("If-Match {text:?} is not a version number")))
+}
+
+fn prepare(mut concept: Concept, id: &str, collection: &str) -> Result<Concept, ApiError> {
+    if !concept.id.is_empty() && concept.id != id {
+        return Err(ApiError::bad_request(format!(
+            "the body's id {:?} differs from the path's {id:?}",
+            concept.id
+        )));
+    }
+    if concept.collection != DEFAULT_COLLECTION && concept.collection != collection {
+        return Err(ApiError::bad_request(format!(
+            "the body's collection {:?} differs from ?collection={collection:?}",
+            concept.collection
+        )));
+    }
+    concept.id = id.to_string();
+    concept.collection = collection.to_string();
+    concept
+        .normalize()
+        .map_err(|e| ApiError::unprocessable(e.to_string()))
+}
+
+async fn put_concept(
+    state: Data,
+    req: HttpRequest,
+    id: web::Path<String>,
+    param: web::Query<CollectionParam>,
+    body: web::Json<Concept>,
+) -> Result<HttpResponse, ApiError> {
+    state.require(&req, Role::Editor)?;
+    let collection = param.name()?;
+    let expected = if_match(&req)?;
+    let concept = prepare(body.into_inner(), &id, &collection)?;
+    let store = state.store.clone();
+    let (status, saved) = web::block(move || {
+        store.write(move |txn| {
+            let current = txn.get(&concept.collection, &concept.id)?;
+            if let Some(expected) = expected {
+                let found = current.as_ref().map_or(0, |c| c.version);
+                if found != expected {
+                    return Err(StoreError::VersionMismatch {
+                        current: found,
+                        expected,
+                    });
+                }
+            }
+            let (status, version) = match &current {
+                Some(c) if c.same_content(&concept) => return Ok((StatusCode::OK, c.clone())),
+                Some(c) => (StatusCode::OK, c.version + 1),
+                None => (StatusCode::CREATED, 1),
+            };
+            let saved = Concept {
+                version,
+                updated_at: now_rfc3339(),
+                ..concept
+            };
+            txn.put(saved.clone())?;
+            Ok((status, saved))
+        })
+    })
+    .await??;
+    Ok(concept_response(status, &saved))
+}
+
+async fn create_concept(
+    state: Data,
+    req: HttpRequest,
+    param: web::Query<CollectionParam>,
+    body: web::Json<Concept>,
+) -> Result<HttpResponse, ApiError> {
+    state.require(&req, Role::Editor)?;
+    let collection = param.name()?;
+    let mut concept = body.into_inner();
+    if concept.id.is_empty() {
+        concept.id = format!("c-{}", hex::encode(rand::random::<[u8; 8]>()));
+    }
+    let id = concept.id.clone();
+    let concept = prepare(concept, &id, &collection)?;
+    let store = state.store.clone();
+    let saved = web::block(move || {
+        store.write(move |txn| {
+            if txn.get(&concept.collection, &concept.id)?.is_some() {
+                return Err(StoreError::Rejected(format!(
+                    "concept {:?} already exists in collection {:?}; use PUT to replace it",
+                    concept.id, concept.collection
+                )));
+            }
+            let saved = Concept {
+                version: 1,
+                updated_at: now_rfc3339(),
+                ..concept
+            };
+            txn.put(saved.clone())?;
+            Ok(saved)
+        })
+    })
+    .await?
+    .map_err(|e| match e {
+        StoreError::Rejected(msg) => ApiError::new(StatusCode::CONFLICT, msg),
+        other => other.into(),
+    })?;
+    Ok(concept_response(StatusCode::CREATED, &saved))
+}
+
+async fn delete_concept(
+    state: Data,
+    req: HttpRequest,
+    id: web::Path<String>,
+    param: web::Query<CollectionParam>,
+) -> Result<HttpResponse, ApiError> {
+    state.require(&req, Role::Editor)?;
+    let collection = param.name()?;
+    let expected = if_match(&req)?;
+    let store = state.store.clone();
+    let (c, i) = (collection.clone(), id.clone());
+    let deleted = web::block(move || {
+        store.write(move |txn| {
+            if let (Some(expected), Some(current)) = (expected, txn.get(&c, &i)?) {
+                if current.version != expected {
+                    return Err(StoreError::VersionMismatch {
+                        current: current.version,
+                        expected,
+                    });
+                }
+            }
+            txn.delete(&c, &i)
+        })
+    })
+    .await??;
+    match deleted {
+        Some(_) => Ok(HttpResponse::NoContent().finish()),
+        None => Err(ApiError::not_found(format!(
+            "no concept {:?} in collection {collection:?}",
+            id.as_str()
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+struct ImportParams {
+    format: Option<String>,
+    mode: Option<String>,
+    dry_run: Option<String>,
+    collection: Option<String>,
+}
+
+fn truthy(value: &Option<String>) -> Result<bool, ApiError> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None | Some("") | Some("false") | Some("0") | Some("no") => Ok(false),
+        Some("true") | Some("1") | Some("yes") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "dry_run={other:?}: expected true or false"
+        ))),
+    }
+}
+
+/// Reads the import body: raw bytes, or the multipart field `file` (with its file name).
+async fn read_upload(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<(Vec<u8>, Option<String>), ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the file is larger than the limit of {limit} bytes"),
+        )
+    };
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !is_multipart {
+        let mut body = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|e| ApiError::bad_request(format!("reading the body: {e}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        return Ok((body, None));
+    }
+    let mut multipart = actix_multipart::Multipart::new(req.headers(), payload);
+    while let Some(field) = multipart.next().await {
+        let mut field =
+            field.map_err(|e| ApiError::bad_request(format!("reading the multipart body: {e}")))?;
+        let is_file = field
+            .content_disposition()
+            .and_then(|cd| cd.get_name())
+            .is_some_and(|n| n == "file");
+        let filename = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .map(str::to_string);
+        let mut body = Vec::new();
+        while let Some(chunk) = field.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::bad_request(format!("reading the multipart body: {e}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            if is_file {
+                body.extend_from_slice(&chunk);
+            }
+        }
+        if is_file {
+            return Ok((body, filename));
+        }
+    }
+    Err(ApiError::bad_request("the multipart body has no field named `file`"))
+}
+
+async fn import_file(
+    state: Data,
+    req: HttpRequest,
+    params: web::Query<ImportParams>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    state.require(&req, Role::Admin)?;
+    let p = params.into_inner();
+    let collection = CollectionParam {
+        collection: p.collection.clone(),
+    }
+    .name()?;
+    let mode: ImportMode = p
+        .mode
+        .as_deref()
+        .unwrap_or("merge")
+        .parse()
+        .map_err(ApiError::bad_request)?;
+    let dry_run = truthy(&p.dry_run)?;
+    let (bytes, filename) = read_upload(&req, payload, state.config.max_import_bytes).await?;
+    if bytes.is_empty() {
+        return Err(ApiError::unprocessable("the file is empty"));
+    }
+    let format = match p.format.as_deref().filter(|f| !f.is_empty()) {
+        Some(name) => ImportFormat::from_name(name).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "format {name:?} is not supported here (expected csv or tsv)"
+            ))
+        })?,
+        None => guess_format(&req, filename.as_deref(), &bytes).ok_or_else(|| {
+            ApiError::bad_request("cannot tell the file's format: add ?format=csv or ?format=tsv")
+        })?,
+    };
+    let opts = ImportOptions {
+        collection: collection.clone(),
+        mode,
+        dry_run,
+    };
+    let store = state.store.clone();
+    let report = web::block(move || -> Result<_, ApiError> {
+        let parsed = format.read(&bytes, &collection)?;
+        Ok(import::apply(&store, parsed, format, &opts)?)
+    })
+    .await??;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+fn guess_format(req: &HttpRequest, filename: Option<&str>, bytes: &[u8]) -> Option<ImportFormat> {
+    if let Some(f) = filename.and_then(|n| ImportFormat::from_path(std::path::Path::new(n))) {
+        return Some(f);
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    if content_type.starts_with("text/csv") {
+        return Some(ImportFormat::Csv);
+    }
+    if content_type.starts_with("text/tab-separated-values") {
+        return Some(ImportFormat::Tsv);
+    }
+    ImportFormat::sniff(bytes)
+}
+
+#[derive(Serialize)]
+struct LangCounts {
+    terms: u64,
+    units: u64,
+}
+
+#[derive(Serialize)]
+struct StatsBody {
+    concepts: u64,
+    terms: u64,
+    units: u64,
+    languages: BTreeMap<String, LangCounts>,
+}
+
+async fn stats(
+    state: Data,
+    req: HttpRequest,
+    param: web::Query<CollectionParam>,
+) -> Result<HttpResponse, ApiError> {
+    state.require(&req, Role::Reader)?;
+    let total = state.store.payload().stats.total(&list(&param.collection));
+    Ok(HttpResponse::Ok().json(StatsBody {
+        concepts: total.concepts,
+        terms: total.terms,
+        units: 0,
+        languages: total
+            .languages
+            .into_iter()
+            .map(|(lang, terms)| (lang, LangCounts { terms, units: 0 }))
+            .collect(),
+    }))
+}
+
+#[derive(Serialize)]
+struct CollectionBody {
+    name: String,
+    concepts: u64,
+    units: u64,
+}
+
+async fn collections(state: Data, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    state.require(&req, Role::Reader)?;
+    let body: Vec<CollectionBody> = state
+        .store
+        .payload()
+        .stats
+        .collections
+        .into_iter()
+        .map(|(name, c)| CollectionBody {
+            name,
+            concepts: c.concepts,
+            units: 0,
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn delete_collection(
+    state: Data,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state.require(&req, Role::Admin)?;
+    let name = name.into_inner();
+    let store = state.store.clone();
+    let n = name.clone();
+    let removed = web::block(move || {
+        store.write(move |txn| {
+            if txn.concepts_in(&n)?.is_empty() {
+                return Ok(None);
+            }
+            txn.delete_collection(&n).map(Some)
+        })
+    })
+    .await??;
+    match removed {
+        Some(_) => Ok(HttpResponse::NoContent().finish()),
+        None => Err(ApiError::not_found(format!("no collection {name:?}"))),
+    }
+}

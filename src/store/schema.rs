@@ -1,0 +1,136 @@
+//! The termbase schema: one tantivy document per concept.
+
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
+};
+use tantivy::TantivyDocument;
+
+use crate::lang::{analyze, exact_key, tokenizer_name, Analysis, Lang};
+use crate::model::Concept;
+
+/// Version of the schema and of what the fields hold. Bump it whenever either changes; an index
+/// of an older version is rebuilt from its stored concepts on open.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Separator between a language code and a value in the language-qualified fields.
+pub const LANG_SEP: char = ':';
+
+/// Handles of every field.
+#[derive(Debug, Clone)]
+pub struct Fields {
+    /// `collection \u{1f} id`: the document's unique key.
+    pub key: Field,
+    /// Collection name.
+    pub collection: Field,
+    /// Subject fields, as [`exact_key`].
+    pub subject: Field,
+    /// The whole concept as JSON.
+    pub json: Field,
+    /// Analysed terms per analyser, indexed in [`Lang::ALL`] order.
+    pub analysed: [Field; 7],
+    /// Chinese character bigrams.
+    pub zh_bigrams: Field,
+    /// Normalised unstemmed words of all terms, for prefix and typo-tolerant search.
+    pub words: Field,
+    /// The same words qualified by language (`fr:hanoi`).
+    pub lang_words: Field,
+    /// Whole terms as [`exact_key`], bare and qualified by language.
+    pub exact: Field,
+    /// Term statuses, bare and qualified by language (`fr:deprecated`).
+    pub status: Field,
+}
+
+impl Fields {
+    /// The analysed field of an analyser.
+    pub fn analysed_field(&self, lang: Lang) -> Field {
+        let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(6);
+        self.analysed[i]
+    }
+}
+
+fn text_options(tokenizer: &str) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    )
+}
+
+/// Builds the schema and its field handles.
+pub fn build_schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let key = b.add_text_field("key", STRING);
+    let collection = b.add_text_field("collection", STRING);
+    let subject = b.add_text_field("subject", STRING);
+    let json = b.add_text_field("json", STORED);
+    let analysed = Lang::ALL.map(|lang| {
+        b.add_text_field(
+            &format!("t_{}", lang.code()),
+            text_options(&tokenizer_name(lang, Analysis::Words)),
+        )
+    });
+    let zh_bigrams = b.add_text_field(
+        "t_zh_bigram",
+        text_options(&tokenizer_name(Lang::Zh, Analysis::Bigrams)),
+    );
+    let words = b.add_text_field("words", STRING);
+    let lang_words = b.add_text_field("lang_words", STRING);
+    let exact = b.add_text_field("exact", STRING);
+    let status = b.add_text_field("status", STRING);
+    let fields = Fields {
+        key,
+        collection,
+        subject,
+        json,
+        analysed,
+        zh_bigrams,
+        words,
+        lang_words,
+        exact,
+        status,
+    };
+    (b.build(), fields)
+}
+
+/// The unique key of a concept in the index.
+pub fn doc_key(collection: &str, id: &str) -> String {
+    format!("{collection}\u{1f}{id}")
+}
+
+/// The document of a concept.
+pub fn concept_doc(fields: &Fields, concept: &Concept) -> TantivyDocument {
+    let mut doc = TantivyDocument::new();
+    doc.add_text(fields.key, doc_key(&concept.collection, &concept.id));
+    doc.add_text(fields.collection, &concept.collection);
+    for s in &concept.subject {
+        doc.add_text(fields.subject, exact_key(s));
+    }
+    doc.add_text(
+        fields.json,
+        serde_json::to_string(concept).expect("a concept always serialises"),
+    );
+    let mut seen = std::collections::HashSet::new();
+    let mut add_once = |doc: &mut TantivyDocument, field: Field, value: String| {
+        if seen.insert((field, value.clone())) {
+            doc.add_text(field, value);
+        }
+    };
+    for (code, term) in concept.terms() {
+        let lang = Lang::from_primary(code);
+        doc.add_text(fields.analysed_field(lang), &term.text);
+        if lang == Lang::Zh {
+            doc.add_text(fields.zh_bigrams, &term.text);
+        }
+        for token in analyze(lang, &term.text) {
+            add_once(&mut doc, fields.lang_words, format!("{code}{LANG_SEP}{}", token.norm));
+            add_once(&mut doc, fields.words, token.norm);
+        }
+        let exact = exact_key(&term.text);
+        add_once(&mut doc, fields.exact, format!("{code}{LANG_SEP}{exact}"));
+        add_once(&mut doc, fields.exact, exact);
+        let status = term.status.as_str();
+        add_once(&mut doc, fields.status, format!("{code}{LANG_SEP}{status}"));
+        add_once(&mut doc, fields.status, status.to_string());
+    }
+    doc
+}
