@@ -29,7 +29,9 @@ impl std::str::FromStr for ImportMode {
         match s.to_ascii_lowercase().as_str() {
             "merge" | "" => Ok(ImportMode::Merge),
             "replace" => Ok(ImportMode::Replace),
-            other => Err(format!("unknown import mode {other:?} (expected merge or replace)")),
+            other => Err(format!(
+                "unknown import mode {other:?} (expected merge or replace)"
+            )),
         }
     }
 }
@@ -242,7 +244,11 @@ pub fn plan(
     }
     if opts.mode == ImportMode::Replace {
         let keep: std::collections::HashSet<&String> = in_file.iter().collect();
-        let gone: Vec<String> = current.keys().filter(|id| !keep.contains(id)).cloned().collect();
+        let gone: Vec<String> = current
+            .keys()
+            .filter(|id| !keep.contains(id))
+            .cloned()
+            .collect();
         for id in gone {
             counts.removed += 1;
             if write {

@@ -13,11 +13,11 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod cli;
 pub mod formats;
+pub mod import;
 pub mod lang;
 pub mod model;
-pub mod store;
-pub mod import;
 pub mod search;
 pub mod server;
-pub mod cli;
+pub mod store;

@@ -12,7 +12,9 @@ use crate::lang::{nfc, LangTag};
 pub const DEFAULT_COLLECTION: &str = "default";
 
 /// Usage status of a term, in ranking order (preferred first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum TermStatus {
     /// The term to use.
@@ -63,7 +65,9 @@ impl fmt::Display for TermStatus {
 
 /// A status name that is not one of the five, nor a known synonym.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown term status {0:?} (expected preferred, admitted, deprecated, superseded or forbidden)")]
+#[error(
+    "unknown term status {0:?} (expected preferred, admitted, deprecated, superseded or forbidden)"
+)]
 pub struct UnknownStatus(pub String);
 
 impl FromStr for TermStatus {
@@ -73,8 +77,12 @@ impl FromStr for TermStatus {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let lower = s.trim().to_ascii_lowercase();
         let status = match lower.as_str() {
-            "preferred" | "preferredterm-admn-sts" | "standardizedterm" | "legalterm"
-            | "regulatedterm" | "main" => TermStatus::Preferred,
+            "preferred"
+            | "preferredterm-admn-sts"
+            | "standardizedterm"
+            | "legalterm"
+            | "regulatedterm"
+            | "main" => TermStatus::Preferred,
             "admitted" | "admittedterm-admn-sts" | "" | "synonym" | "accepted" => {
                 TermStatus::Admitted
             }
@@ -293,9 +301,7 @@ impl Concept {
 }
 
 fn clean(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| nfc(v.trim()))
-        .filter(|v| !v.is_empty())
+    value.map(|v| nfc(v.trim())).filter(|v| !v.is_empty())
 }
 
 /// Current time as RFC 3339 UTC with seconds.

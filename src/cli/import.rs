@@ -41,8 +41,8 @@ pub struct ImportArgs {
 }
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.file)
-        .with_context(|| format!("reading {}", args.file.display()))?;
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let format = match &args.format {
         Some(name) => ImportFormat::from_name(name),
         None => ImportFormat::from_path(&args.file).or_else(|| ImportFormat::sniff(&bytes)),
@@ -69,7 +69,10 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
                     issue.message
                 );
             }
-            eprintln!("error: {} not imported (nothing was changed)", args.file.display());
+            eprintln!(
+                "error: {} not imported (nothing was changed)",
+                args.file.display()
+            );
             return Ok(ExitCode::from(2));
         }
     };

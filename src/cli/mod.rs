@@ -22,7 +22,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct DataDir {
     /// Directory holding the index and the API keys.
-    #[arg(long, env = "HEXAGLOT_DATA_DIR", default_value = "index", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "HEXAGLOT_DATA_DIR",
+        default_value = "index",
+        value_name = "DIR"
+    )]
     pub data_dir: PathBuf,
 }
 

@@ -21,7 +21,12 @@ pub struct ServeArgs {
     bind: String,
     /// Glossaries loaded into an empty data directory on first start (the embedded sample when
     /// the directory does not exist).
-    #[arg(long, env = "HEXAGLOT_GLOSSARIES", default_value = "glossaries", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "HEXAGLOT_GLOSSARIES",
+        default_value = "glossaries",
+        value_name = "DIR"
+    )]
     glossaries: PathBuf,
     /// Require an API key for every request (no anonymous read).
     #[arg(long, env = "HEXAGLOT_REQUIRE_AUTH")]

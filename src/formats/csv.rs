@@ -421,6 +421,14 @@ const LANGUAGE_NAMES: &[(&str, &str)] = &[
     ("spanish", "es"),
 ];
 
+/// ISO 639-1 codes: a two-letter header must be one of them to be a language column.
+const ISO_639_1: &str = "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch \
+    co cr cs cu cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he \
+    hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv \
+    kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny \
+    oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss st su \
+    sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh zu";
+
 /// The header row, with which columns a layout has claimed.
 struct Header<'a> {
     names: Vec<&'a str>,
@@ -486,8 +494,9 @@ fn key(name: &str) -> String {
 /// The language of a language-column header: a tag with a 2- or 3-letter primary subtag, or the
 /// English name of a UN language.
 ///
-/// Stricter than [`LangTag::parse`], so that `en_note` or `url` are not languages: a 2- or
-/// 3-letter primary subtag, then at most a script and a region, and no part that is a column name.
+/// Stricter than [`LangTag::parse`], so that `en_note` or `xx` are not languages: an ISO 639-1
+/// code or a 3-letter primary subtag, then at most a script and a region, and no part that is a
+/// column name.
 fn header_lang(name: &str) -> Option<LangTag> {
     let lower = name.trim().to_ascii_lowercase();
     if let Some((_, code)) = LANGUAGE_NAMES.iter().find(|(n, _)| *n == lower) {
@@ -502,7 +511,8 @@ fn header_lang(name: &str) -> Option<LangTag> {
     }
     let alpha = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| b.is_ascii_alphabetic());
     let (primary, mut rest) = parts.split_first()?;
-    if !(alpha(primary, 2) || alpha(primary, 3)) {
+    let iso_639_1 = alpha(primary, 2) && ISO_639_1.split_ascii_whitespace().any(|c| c == *primary);
+    if !(iso_639_1 || alpha(primary, 3)) {
         return None;
     }
     if let Some((_script, tail)) = rest.split_first().filter(|(p, _)| alpha(p, 4)) {
@@ -639,7 +649,8 @@ impl Layout {
                     });
                 }
             }
-            if langs.is_empty() {
+            // three letters alone (`foo`, `url`) are too weak a sign of a language column
+            if !langs.iter().any(|c| c.tag.primary.len() == 2) {
                 return Err(unknown_header(&h, row.line, delimiter));
             }
             for i in 0..h.names.len() {

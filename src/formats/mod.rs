@@ -46,7 +46,9 @@ pub struct FormatError {
 
 fn summary(issues: &[FormatIssue]) -> String {
     match issues.first() {
-        Some(i) if issues.len() == 1 => format!("line {}, column {}: {}", i.line, i.column, i.message),
+        Some(i) if issues.len() == 1 => {
+            format!("line {}, column {}: {}", i.line, i.column, i.message)
+        }
         Some(i) => format!(
             "line {}, column {}: {} (and {} more problems)",
             i.line,

@@ -74,7 +74,10 @@ pub fn fold_diacritics(text: &str) -> String {
     if text.is_ascii() {
         return text.to_string();
     }
-    text.nfd().filter(|c| !is_combining_mark(*c)).nfc().collect()
+    text.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .nfc()
+        .collect()
 }
 
 fn is_han(c: char) -> bool {
@@ -84,7 +87,10 @@ fn is_han(c: char) -> bool {
 }
 
 fn is_word_char(c: char) -> bool {
-    (c.is_alphanumeric() && !is_han(c)) || is_combining_mark(c) || c == '\u{200C}' || c == '\u{200D}'
+    (c.is_alphanumeric() && !is_han(c))
+        || is_combining_mark(c)
+        || c == '\u{200C}'
+        || c == '\u{200D}'
 }
 
 fn is_apostrophe(c: char) -> bool {
@@ -247,7 +253,9 @@ pub fn zh_bigrams(text: &str) -> Vec<Token> {
             for i in 0..windows {
                 let w = (i + 2).min(n);
                 let b0 = span.byte_start + chars[i].0;
-                let b1 = chars.get(w).map_or(span.byte_end, |&(b, _)| span.byte_start + b);
+                let b1 = chars
+                    .get(w)
+                    .map_or(span.byte_end, |&(b, _)| span.byte_start + b);
                 let norm = search_fold(&text[b0..b1]);
                 tokens.push(Token {
                     start: char_pos + i,
@@ -316,7 +324,11 @@ fn normalise_word(lang: Lang, surface: &str) -> Option<(String, String, Option<S
             }
             let light = arabic::strip_proclitics(&norm);
             let key = STEM_AR.stem(light).into_owned();
-            let key = if key.is_empty() { light.to_string() } else { key };
+            let key = if key.is_empty() {
+                light.to_string()
+            } else {
+                key
+            };
             (norm, key, None)
         }
         Lang::Zh | Lang::Other => (word.clone(), word, None),
@@ -360,9 +372,15 @@ mod tests {
     fn han_runs_inside_other_text() {
         let tokens = analyze(Lang::Zh, "打击网络犯罪（2024年）");
         let norms: Vec<&str> = tokens.iter().map(|t| t.norm.as_str()).collect();
-        assert!(norms.contains(&"网络犯罪") || norms.contains(&"网络"), "{norms:?}");
+        assert!(
+            norms.contains(&"网络犯罪") || norms.contains(&"网络"),
+            "{norms:?}"
+        );
         assert!(norms.contains(&"2024"), "{norms:?}");
-        let bigrams: Vec<String> = zh_bigrams("联合国宪章").into_iter().map(|t| t.key).collect();
+        let bigrams: Vec<String> = zh_bigrams("联合国宪章")
+            .into_iter()
+            .map(|t| t.key)
+            .collect();
         assert_eq!(bigrams, ["联合", "合国", "国宪", "宪章"]);
         let one: Vec<String> = zh_bigrams("法").into_iter().map(|t| t.key).collect();
         assert_eq!(one, ["法"]);

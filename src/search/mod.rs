@@ -209,7 +209,11 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
     if chars > MAX_QUERY_CHARS {
         return Err(SearchError::TooLong(chars));
     }
-    let limit = if req.limit == 0 { DEFAULT_LIMIT } else { req.limit };
+    let limit = if req.limit == 0 {
+        DEFAULT_LIMIT
+    } else {
+        req.limit
+    };
     if limit > MAX_LIMIT {
         return Err(SearchError::Invalid(format!(
             "limit {limit} is above the maximum {MAX_LIMIT}"
@@ -221,7 +225,11 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
             lang: tag.lang,
             code: Some(tag.primary.clone()),
             tokens: analyze(tag.lang, &q),
-            bigrams: if tag.lang == Lang::Zh { zh_bigrams(&q) } else { Vec::new() },
+            bigrams: if tag.lang == Lang::Zh {
+                zh_bigrams(&q)
+            } else {
+                Vec::new()
+            },
         }],
         None => Lang::ALL
             .iter()
@@ -229,7 +237,11 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
                 lang,
                 code: None,
                 tokens: analyze(lang, &q),
-                bigrams: if lang == Lang::Zh { zh_bigrams(&q) } else { Vec::new() },
+                bigrams: if lang == Lang::Zh {
+                    zh_bigrams(&q)
+                } else {
+                    Vec::new()
+                },
             })
             .collect(),
     };
@@ -252,7 +264,10 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
         Ok(Some(Candidates { top, total, window }))
     };
     let plans: &[&[MatchKind]] = match req.mode {
-        Mode::Auto => &[&[MatchKind::Exact, MatchKind::Analysed], &[MatchKind::Fuzzy]],
+        Mode::Auto => &[
+            &[MatchKind::Exact, MatchKind::Analysed],
+            &[MatchKind::Fuzzy],
+        ],
         Mode::Exact => &[&[MatchKind::Exact]],
         Mode::Prefix => &[&[MatchKind::Exact, MatchKind::Analysed, MatchKind::Prefix]],
         Mode::Fuzzy => &[&[MatchKind::Exact, MatchKind::Analysed, MatchKind::Fuzzy]],
@@ -537,11 +552,14 @@ impl<'a> TermMatcher<'a> {
         }
         let term_tokens = analyze(lang, text);
         if kinds.contains(&MatchKind::Analysed) {
-            let all_found = query
-                .tokens
-                .iter()
-                .all(|qt| term_tokens.iter().any(|tt| qt.keys().any(|k| tt.keys().any(|tk| tk == k))));
-            if all_found || (lang == Lang::Zh && contains_sequence(&zh_bigrams(text), &query.bigrams)) {
+            let all_found = query.tokens.iter().all(|qt| {
+                term_tokens
+                    .iter()
+                    .any(|tt| qt.keys().any(|k| tt.keys().any(|tk| tk == k)))
+            });
+            if all_found
+                || (lang == Lang::Zh && contains_sequence(&zh_bigrams(text), &query.bigrams))
+            {
                 return Some(MatchKind::Analysed);
             }
         }
@@ -597,7 +615,9 @@ pub fn damerau_levenshtein(a: &str, b: &str) -> usize {
     for i in 1..=n {
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
             }

@@ -90,7 +90,10 @@ async fn search_terms(
     let p = params.into_inner();
     let statuses = list(&p.status)
         .iter()
-        .map(|s| s.parse::<TermStatus>().map_err(|e| ApiError::bad_request(e.to_string())))
+        .map(|s| {
+            s.parse::<TermStatus>()
+                .map_err(|e| ApiError::bad_request(e.to_string()))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let request = SearchRequest {
         q: p.q.unwrap_or_default(),
@@ -368,7 +371,8 @@ async fn read_upload(
     if !is_multipart {
         let mut body = Vec::new();
         while let Some(chunk) = payload.next().await {
-            let chunk = chunk.map_err(|e| ApiError::bad_request(format!("reading the body: {e}")))?;
+            let chunk =
+                chunk.map_err(|e| ApiError::bad_request(format!("reading the body: {e}")))?;
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }
@@ -390,8 +394,8 @@ async fn read_upload(
             .map(str::to_string);
         let mut body = Vec::new();
         while let Some(chunk) = field.next().await {
-            let chunk =
-                chunk.map_err(|e| ApiError::bad_request(format!("reading the multipart body: {e}")))?;
+            let chunk = chunk
+                .map_err(|e| ApiError::bad_request(format!("reading the multipart body: {e}")))?;
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }
@@ -403,7 +407,9 @@ async fn read_upload(
             return Ok((body, filename));
         }
     }
-    Err(ApiError::bad_request("the multipart body has no field named `file`"))
+    Err(ApiError::bad_request(
+        "the multipart body has no field named `file`",
+    ))
 }
 
 async fn import_file(

@@ -54,7 +54,9 @@ pub enum StoreError {
     #[error("the index was opened read-only")]
     ReadOnly,
     /// A precondition (`If-Match`) failed.
-    #[error("version mismatch: the concept is at version {current}, the request expected {expected}")]
+    #[error(
+        "version mismatch: the concept is at version {current}, the request expected {expected}"
+    )]
     VersionMismatch {
         /// Version stored.
         current: u64,
@@ -175,7 +177,11 @@ impl Store {
                 std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
             }
             std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
-            if std::fs::read_dir(&dir).map_err(io_err(&dir))?.next().is_some() {
+            if std::fs::read_dir(&dir)
+                .map_err(io_err(&dir))?
+                .next()
+                .is_some()
+            {
                 return Err(StoreError::NotOurs(dir));
             }
             let index = Index::create_in_dir(&dir, schema)?;
@@ -247,8 +253,7 @@ impl Store {
     pub fn refresh(&self) -> Result<(), StoreError> {
         if self.shared.jobs.lock().expect("jobs lock").is_none() {
             self.shared.reader.reload()?;
-            *self.shared.payload.write().expect("payload lock") =
-                read_payload(&self.shared.index)?;
+            *self.shared.payload.write().expect("payload lock") = read_payload(&self.shared.index)?;
         }
         Ok(())
     }
@@ -368,10 +373,11 @@ impl Txn<'_> {
 
     /// Every concept of a collection as this transaction sees it.
     pub fn concepts_in(&self, collection: &str) -> Result<Vec<Concept>, StoreError> {
-        let mut by_id: BTreeMap<String, Concept> = concepts_in(&self.searcher, self.fields, collection)?
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect();
+        let mut by_id: BTreeMap<String, Concept> =
+            concepts_in(&self.searcher, self.fields, collection)?
+                .into_iter()
+                .map(|c| (c.id.clone(), c))
+                .collect();
         for ((coll, id), c) in &self.overlay {
             if coll == collection {
                 match c {
@@ -397,8 +403,10 @@ impl Txn<'_> {
         ));
         self.writer
             .add_document(schema::concept_doc(self.fields, &concept))?;
-        self.overlay
-            .insert((concept.collection.clone(), concept.id.clone()), Some(concept));
+        self.overlay.insert(
+            (concept.collection.clone(), concept.id.clone()),
+            Some(concept),
+        );
         self.changed = true;
         Ok(())
     }
@@ -409,8 +417,10 @@ impl Txn<'_> {
             return Ok(None);
         };
         self.payload.stats.remove(&old);
-        self.writer
-            .delete_term(Term::from_field_text(self.fields.key, &doc_key(collection, id)));
+        self.writer.delete_term(Term::from_field_text(
+            self.fields.key,
+            &doc_key(collection, id),
+        ));
         self.overlay
             .insert((collection.to_string(), id.to_string()), None);
         self.changed = true;

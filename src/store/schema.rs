@@ -122,7 +122,11 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> TantivyDocument {
             doc.add_text(fields.zh_bigrams, &term.text);
         }
         for token in analyze(lang, &term.text) {
-            add_once(&mut doc, fields.lang_words, format!("{code}{LANG_SEP}{}", token.norm));
+            add_once(
+                &mut doc,
+                fields.lang_words,
+                format!("{code}{LANG_SEP}{}", token.norm),
+            );
             add_once(&mut doc, fields.words, token.norm);
         }
         let exact = exact_key(&term.text);

@@ -27,7 +27,10 @@ pub struct Stats {
 impl Stats {
     /// Counts a concept in.
     pub fn add(&mut self, concept: &Concept) {
-        let c = self.collections.entry(concept.collection.clone()).or_default();
+        let c = self
+            .collections
+            .entry(concept.collection.clone())
+            .or_default();
         c.concepts += 1;
         for (lang, section) in &concept.languages {
             let n = section.terms.len() as u64;

@@ -1,1 +1,8 @@
-fn main(){}
+//! Integration tests: one binary, so the crate links once.
+
+mod api;
+mod binary;
+mod common;
+mod csv_format;
+mod lang;
+mod store;

@@ -1,0 +1,139 @@
+//! Shared fixtures: an in-process app on a temporary data directory, and request helpers.
+
+use std::path::{Path, PathBuf};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::TestRequest;
+use hexaglot::auth::{KeyStore, Role};
+use hexaglot::server::{AppState, ServerConfig};
+use hexaglot::store::{OpenMode, Store};
+use serde_json::Value;
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A file of the shared corpora.
+pub fn corpus(path: &str) -> PathBuf {
+    repo().join("../shared/corpora").join(path)
+}
+
+/// A data directory with the sample glossary loaded, and one key per role.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub state: AppState,
+    pub reader: String,
+    pub editor: String,
+    pub admin: String,
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        Fixture::with_config(ServerConfig::default())
+    }
+
+    pub fn with_config(config: ServerConfig) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+        hexaglot::import::seed(&store, Some(&repo().join("glossaries"))).unwrap();
+        let keys = KeyStore::open(dir.path()).unwrap();
+        let reader = keys.add("reader", Role::Reader).unwrap().1;
+        let editor = keys.add("editor", Role::Editor).unwrap().1;
+        let admin = keys.add("admin", Role::Admin).unwrap().1;
+        Fixture {
+            dir,
+            state: AppState {
+                store,
+                keys,
+                config,
+            },
+            reader,
+            editor,
+            admin,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// A request with an optional key and JSON body.
+pub fn request(method: Method, uri: &str, key: Option<&str>, body: Option<Value>) -> TestRequest {
+    let mut req = TestRequest::default().method(method).uri(uri);
+    if let Some(key) = key {
+        req = req.insert_header(("Authorization", format!("Bearer {key}")));
+    }
+    if let Some(body) = body {
+        req = req.set_json(body);
+    }
+    req
+}
+
+/// Sends a request; returns the status, the headers and the body parsed as JSON (Null if empty).
+pub async fn send<S, B>(
+    app: &S,
+    req: TestRequest,
+) -> (StatusCode, actix_web::http::header::HeaderMap, Value)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let resp = actix_web::test::call_service(app, req.to_request()).await;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    if status.is_client_error() || status.is_server_error() {
+        let ct = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert_eq!(
+            ct, "application/problem+json",
+            "error {status} without problem+json"
+        );
+    }
+    let bytes = actix_web::test::read_body(resp).await;
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+    };
+    (status, headers, value)
+}
+
+/// GET with a key; returns status and body.
+pub async fn get<S, B>(app: &S, uri: &str, key: Option<&str>) -> (StatusCode, Value)
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let (status, _, body) = send(app, request(Method::GET, uri, key, None)).await;
+    (status, body)
+}
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Ids of the hits of a search response, in order.
+pub fn hit_ids(body: &Value) -> Vec<String> {
+    body["hits"]
+        .as_array()
+        .unwrap_or(&Vec::new())
+        .iter()
+        .map(|h| h["concept"]["id"].as_str().unwrap().to_string())
+        .collect()
+}

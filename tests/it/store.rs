@@ -1,0 +1,121 @@
+//! The store on disk: persistence, atomic transactions, schema versions, the writer lock.
+
+use hexaglot::model::{Concept, Term, TermStatus};
+use hexaglot::store::{OpenMode, Store, StoreError};
+
+fn concept(id: &str, text: &str) -> Concept {
+    let mut c = Concept::new(id, "test");
+    c.languages
+        .entry("en".into())
+        .or_default()
+        .terms
+        .push(Term::new(text, TermStatus::Preferred));
+    c.version = 1;
+    c.normalize().unwrap()
+}
+
+#[test]
+fn writes_survive_reopening_and_failed_transactions_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+        store.write(|txn| txn.put(concept("a", "alpha"))).unwrap();
+        assert_eq!(
+            store.get("test", "a").unwrap().unwrap().languages["en"].terms[0].text,
+            "alpha"
+        );
+        // a transaction that fails half-way keeps nothing of what it did
+        let err = store
+            .write(|txn| {
+                txn.put(concept("b", "beta"))?;
+                txn.delete("test", "a")?;
+                Err::<(), _>(StoreError::Rejected("changed my mind".into()))
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("changed my mind"));
+        assert!(store.get("test", "b").unwrap().is_none());
+        assert!(store.get("test", "a").unwrap().is_some());
+        assert_eq!(store.payload().stats.total(&[]).concepts, 1);
+        store.close();
+    }
+    let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+    assert!(store.get("test", "a").unwrap().is_some());
+    assert_eq!(store.payload().stats.total(&[]).concepts, 1);
+    assert_eq!(store.payload().stats.total(&[]).terms, 1);
+}
+
+#[test]
+fn one_writer_per_data_dir_and_readers_alongside() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+    let err = Store::open(dir.path(), OpenMode::ReadWrite)
+        .err()
+        .expect("second writer refused");
+    assert!(matches!(err, StoreError::Locked(_)), "{err}");
+    assert!(err.to_string().contains("--server"), "{err}");
+    let reader = Store::open(dir.path(), OpenMode::ReadOnly).unwrap();
+    store.write(|txn| txn.put(concept("a", "alpha"))).unwrap();
+    reader.refresh().unwrap();
+    assert!(reader.get("test", "a").unwrap().is_some());
+    assert_eq!(reader.payload().stats.total(&[]).concepts, 1);
+    assert!(matches!(
+        reader.write(|_| Ok(())),
+        Err(StoreError::ReadOnly)
+    ));
+}
+
+#[test]
+fn an_older_schema_is_rebuilt_and_a_newer_one_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+        store
+            .write(|txn| {
+                txn.put(concept("a", "alpha"))?;
+                txn.put(concept("b", "beta"))
+            })
+            .unwrap();
+        store.close();
+    }
+    let marker = dir.path().join("termbase/hexaglot-schema.json");
+    std::fs::write(&marker, r#"{"schema_version": 0}"#).unwrap();
+    {
+        let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+        assert!(
+            store.get("test", "b").unwrap().is_some(),
+            "rebuilt from stored concepts"
+        );
+        assert_eq!(store.payload().stats.total(&[]).concepts, 2);
+        let found = hexaglot::search::search(
+            &store,
+            &hexaglot::search::SearchRequest {
+                q: "betas".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            found.hits[0].concept.id, "b",
+            "the rebuilt index is searchable"
+        );
+        store.close();
+    }
+    let text = std::fs::read_to_string(&marker).unwrap();
+    assert!(text.contains(&hexaglot::store::SCHEMA_VERSION.to_string()));
+    std::fs::write(&marker, r#"{"schema_version": 999}"#).unwrap();
+    let err = Store::open(dir.path(), OpenMode::ReadWrite)
+        .err()
+        .expect("newer schema refused");
+    assert!(err.to_string().contains("newer hexaglot"), "{err}");
+}
+
+#[test]
+fn a_foreign_directory_is_not_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("termbase")).unwrap();
+    std::fs::write(dir.path().join("termbase/notes.txt"), "mine").unwrap();
+    let err = Store::open(dir.path(), OpenMode::ReadWrite)
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("not a hexaglot index"), "{err}");
+}
