@@ -294,12 +294,7 @@ pub fn merge(mut base: Concept, incoming: Concept) -> Concept {
             match target.terms.iter_mut().find(|t| t.text == term.text) {
                 Some(t) => {
                     t.status = term.status;
-                    t.pos = t.pos.take().or(term.pos);
-                    t.gender = t.gender.take().or(term.gender);
-                    t.term_type = t.term_type.take().or(term.term_type);
-                    t.note = t.note.take().or(term.note);
-                    t.source = t.source.take().or(term.source);
-                    t.region = t.region.take().or(term.region);
+                    t.fill_from(term);
                 }
                 None => target.terms.push(term),
             }

@@ -124,6 +124,16 @@ pub struct Term {
 }
 
 impl Term {
+    /// Takes from `other` (the same term seen again) the fields this one lacks.
+    pub fn fill_from(&mut self, other: Term) {
+        self.pos = self.pos.take().or(other.pos);
+        self.gender = self.gender.take().or(other.gender);
+        self.term_type = self.term_type.take().or(other.term_type);
+        self.note = self.note.take().or(other.note);
+        self.source = self.source.take().or(other.source);
+        self.region = self.region.take().or(other.region);
+    }
+
     /// A term with a text and status and nothing else.
     pub fn new(text: &str, status: TermStatus) -> Term {
         Term {
@@ -258,8 +268,9 @@ impl Concept {
                 term.term_type = clean(term.term_type);
                 term.note = clean(term.note);
                 term.source = clean(term.source);
-                if !target.terms.iter().any(|t| t.text == term.text) {
-                    target.terms.push(term);
+                match target.terms.iter_mut().find(|t| t.text == term.text) {
+                    Some(t) => t.fill_from(term),
+                    None => target.terms.push(term),
                 }
             }
         }

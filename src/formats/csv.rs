@@ -16,8 +16,9 @@
 //!    `admitted` unless the status column says otherwise. Rows whose two term cells are empty are
 //!    skipped with one warning.
 //! 3. **One column per language**: every other header that is a language tag (`en`, `fr-CA`,
-//!    `ru_RU`, `zh-Hans`) or an English language name of the six UN languages (`French`) is a
-//!    language column; optional `id` (`concept_id`), `subject`, `note` (concept note), and per
+//!    `ru_RU`, `zh-Hans`: an ISO 639-1 code or three letters, then at most a script and a region)
+//!    or the English name of a UN language (`French`) is a language column, and at least one of
+//!    them must be a two-letter language (so `foo,bar` is not a glossary); optional `id` (`concept_id`), `subject`, `note` (concept note), and per
 //!    language `status_en`/`en_status` and `definition_en`/`en_definition`. A cell may hold several
 //!    synonyms separated by `;` or `|`: the first is `preferred`, the others `admitted`, unless the
 //!    language has a status column: one status there applies to every term of the cell, several
@@ -27,7 +28,9 @@
 //! In every layout: cells are trimmed, empty term cells are skipped, `subject` may hold several
 //! values separated by `;` or `|`, statuses are read with [`TermStatus::from_str`] (empty means
 //! `admitted`), the region of a language tag is kept on the term, and unknown columns are ignored
-//! with one warning. Derived ids are `c-` and the first 16 hex digits of the SHA-256 of
+//! with one warning. A row without any term only adds to a concept it names by id (subjects, notes,
+//! definitions); rows that name none, and concepts left without any term, are skipped with one
+//! warning each. Derived ids are `c-` and the first 16 hex digits of the SHA-256 of
 //! `"{primary language subtag}\u{1f}{term in NFC}"`.
 //!
 //! Problems are collected (up to [`MAX_ISSUES`]) and returned together, each with its 1-based
@@ -307,7 +310,7 @@ fn csv_rows(text: &str) -> Result<Vec<Row>, FormatIssue> {
     // The csv crate reads an unclosed quoted field to the end of the file without complaint; only
     // the last record can have one.
     if let Some((line, byte)) = last_start {
-        if let Some((line, column)) = unclosed_quote(&text[byte.min(text.len())..], line) {
+        if let Some((line, column)) = unclosed_quote(text.get(byte..).unwrap_or(""), line) {
             return Err(issue(
                 line,
                 column,
