@@ -314,7 +314,7 @@ fn normalise_word(lang: Lang, surface: &str) -> Option<(String, String, Option<S
                 .filter(|c| !matches!(c, '\u{0300}' | '\u{0301}'))
                 .map(|c| if c == 'ё' { 'е' } else { c })
                 .collect();
-            let key = STEM_RU.stem(&w).into_owned();
+            let key = russian_stem(&w);
             (w, key, None)
         }
         Lang::Ar => {
@@ -337,6 +337,22 @@ fn normalise_word(lang: Lang, surface: &str) -> Option<(String, String, Option<S
         return None;
     }
     Some(out)
+}
+
+/// Snowball's Russian stem, then any vowel or soft sign left at its end (keeping 3 letters), so
+/// the cases of one noun meet: Snowball leaves `ассамбле` for *Ассамблея* and `ассамбл` for
+/// *Ассамблеи*.
+fn russian_stem(word: &str) -> String {
+    let mut stem = STEM_RU.stem(word).into_owned();
+    while stem.chars().count() > 3
+        && stem
+            .chars()
+            .next_back()
+            .is_some_and(|c| "аеиоуыэюяьй".contains(c))
+    {
+        stem.pop();
+    }
+    stem
 }
 
 /// Latin-script pipeline: stem, then fold diacritics; a second key from stemming the folded form.
