@@ -242,7 +242,8 @@ impl Concept {
         }
     }
 
-    /// Brings a concept from a client or a file into canonical form: texts in NFC, language keys
+    /// Brings a concept from a client or a file into canonical form: texts in NFC (term texts with
+    /// runs of whitespace collapsed to one space), language keys
     /// normalised (`fr-CA` → `fr` with `region: "CA"` on its terms), sections merged, duplicate
     /// terms dropped, terms ordered by status.
     pub fn normalize(mut self) -> Result<Concept, ConceptError> {
@@ -256,7 +257,7 @@ impl Concept {
                 target.definition = clean(section.definition);
             }
             for mut term in section.terms {
-                term.text = nfc(term.text.trim());
+                term.text = nfc(&term.text.split_whitespace().collect::<Vec<_>>().join(" "));
                 if term.text.is_empty() {
                     return Err(ConceptError::EmptyTerm(tag.primary.clone()));
                 }

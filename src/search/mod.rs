@@ -14,12 +14,12 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
-use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::Term;
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::{TantivyDocument, Term};
 
 use crate::lang::{analyze, exact_key, zh_bigrams, Lang, LangTag, Token};
 use crate::model::{Concept, TermStatus};
-use crate::store::{collection_filter, load_concept, Fields, Store, StoreError, LANG_SEP};
+use crate::store::{collection_filter, Fields, MatchInfo, Store, StoreError, TermInfo, LANG_SEP};
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
@@ -256,7 +256,7 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
             clauses.push((Occur::Must, f.box_clone()));
         }
         let query = BooleanQuery::new(clauses);
-        let window = (req.offset + limit) * 2 + 20;
+        let window = req.offset + limit + 20;
         let (top, total) = searcher.search(
             &query,
             &(TopDocs::with_limit(window).order_by_score(), Count),
@@ -276,22 +276,25 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
     let mut ranked: Vec<Ranked> = Vec::new();
     let mut total = 0;
     for plan in plans {
-        let mut seen = HashSet::new();
         let mut dropped = 0;
         let mut candidates_total = 0;
         let mut exhaustive = true;
-        // the strictest kind of the plan decides the candidates; the rest only widen them
+        // the widest kind of the plan decides the candidates
         let widest = *plan.last().expect("a plan has a kind");
         if let Some(c) = run(widest)? {
             candidates_total = c.total;
             exhaustive = c.total <= c.window;
             for (score, addr) in c.top {
-                if !seen.insert(addr) {
-                    continue;
-                }
-                let concept = load_concept(&searcher, fields, addr)?;
-                match matcher.rank(concept, score, plan) {
-                    Some(r) => ranked.push(r),
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                let info = doc
+                    .get_first(fields.match_info)
+                    .and_then(|v| v.as_str())
+                    .and_then(MatchInfo::parse)
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("{addr:?}"), "no match info".into())
+                    })?;
+                match matcher.rank(&info, score, plan) {
+                    Some(r) => ranked.push(Ranked { doc, ..r }),
                     None => dropped += 1,
                 }
             }
@@ -309,18 +312,23 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
         (a.kind, a.collection_rank, a.status)
             .cmp(&(b.kind, b.collection_rank, b.status))
             .then(b.score.total_cmp(&a.score))
-            .then_with(|| a.concept.id.cmp(&b.concept.id))
+            .then_with(|| a.key.cmp(&b.key))
     });
-    let hits = ranked
-        .into_iter()
-        .skip(req.offset)
-        .take(limit)
-        .map(|r| Hit {
+    let mut hits = Vec::new();
+    for r in ranked.into_iter().skip(req.offset).take(limit) {
+        let json = r
+            .doc
+            .get_first(fields.json)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let concept: Concept = serde_json::from_str(json)
+            .map_err(|e| StoreError::Corrupt(r.key.clone(), e.to_string()))?;
+        hits.push(Hit {
             score: r.score,
-            concept: restrict_languages(r.concept, &r.matched, &req.targets),
+            concept: restrict_languages(concept, &r.matched, &req.targets),
             matched: r.matched,
-        })
-        .collect();
+        });
+    }
     Ok(SearchResponse {
         query: q,
         total,
@@ -478,11 +486,13 @@ struct Ranked {
     collection_rank: usize,
     status: TermStatus,
     score: f32,
-    concept: Concept,
+    /// `collection/id`, the last tie-breaker.
+    key: String,
+    doc: TantivyDocument,
     matched: Vec<Matched>,
 }
 
-/// Matches a candidate's terms against the query, with the same analysis as the index.
+/// Matches a candidate's stored term analyses against the query analysed the same way.
 struct TermMatcher<'a> {
     exact: String,
     req: &'a SearchRequest,
@@ -498,22 +508,21 @@ impl<'a> TermMatcher<'a> {
         }
     }
 
-    fn rank(&self, concept: Concept, score: f32, kinds: &[MatchKind]) -> Option<Ranked> {
+    fn rank(&self, info: &MatchInfo, score: f32, kinds: &[MatchKind]) -> Option<Ranked> {
         let mut matched: Vec<Matched> = Vec::new();
-        for (code, term) in concept.terms() {
+        for term in &info.terms {
             if let Some(tag) = &self.req.lang {
-                if code != tag.primary {
+                if term.lang != tag.primary {
                     continue;
                 }
             }
             if !self.req.statuses.is_empty() && !self.req.statuses.contains(&term.status) {
                 continue;
             }
-            let lang = Lang::from_primary(code);
-            if let Some(kind) = self.match_term(lang, &term.text, kinds) {
+            if let Some(kind) = self.match_term(term, kinds) {
                 matched.push(Matched {
-                    lang: code.to_string(),
-                    text: term.text.clone(),
+                    lang: term.lang.to_string(),
+                    text: term.text.to_string(),
                     status: term.status,
                     exact: kind == MatchKind::Exact,
                     kind,
@@ -526,22 +535,24 @@ impl<'a> TermMatcher<'a> {
             .req
             .collections
             .iter()
-            .position(|c| *c == concept.collection)
+            .position(|c| c == info.collection)
             .unwrap_or(0);
         Some(Ranked {
             kind: best.kind,
             status: best.status,
             collection_rank,
             score,
-            concept,
+            key: format!("{}/{}", info.collection, info.id),
+            doc: TantivyDocument::default(),
             matched,
         })
     }
 
-    fn match_term(&self, lang: Lang, text: &str, kinds: &[MatchKind]) -> Option<MatchKind> {
-        if exact_key(text) == self.exact {
+    fn match_term(&self, term: &TermInfo, kinds: &[MatchKind]) -> Option<MatchKind> {
+        if term.exact == self.exact {
             return Some(MatchKind::Exact);
         }
+        let lang = Lang::from_primary(term.lang);
         let query = self
             .analysed
             .iter()
@@ -550,27 +561,24 @@ impl<'a> TermMatcher<'a> {
         if query.tokens.is_empty() {
             return None;
         }
-        let term_tokens = analyze(lang, text);
         if kinds.contains(&MatchKind::Analysed) {
             let all_found = query.tokens.iter().all(|qt| {
-                term_tokens
+                term.tokens
                     .iter()
-                    .any(|tt| qt.keys().any(|k| tt.keys().any(|tk| tk == k)))
+                    .any(|(_, keys)| qt.keys().any(|k| keys.contains(&k)))
             });
-            if all_found
-                || (lang == Lang::Zh && contains_sequence(&zh_bigrams(text), &query.bigrams))
-            {
+            if all_found || contains_sequence(&term.bigrams, &query.bigrams) {
                 return Some(MatchKind::Analysed);
             }
         }
         if kinds.contains(&MatchKind::Prefix) {
             let n = query.tokens.len();
             let ok = query.tokens.iter().enumerate().all(|(i, qt)| {
-                term_tokens.iter().any(|tt| {
+                term.tokens.iter().any(|(norm, _)| {
                     if i + 1 == n {
-                        tt.norm.starts_with(&qt.norm)
+                        norm.starts_with(qt.norm.as_str())
                     } else {
-                        tt.norm == qt.norm
+                        *norm == qt.norm
                     }
                 })
             });
@@ -581,9 +589,9 @@ impl<'a> TermMatcher<'a> {
         if kinds.contains(&MatchKind::Fuzzy) {
             let ok = query.tokens.iter().all(|qt| {
                 let allowed = typo_distance(qt.norm.chars().count()) as usize;
-                term_tokens
+                term.tokens
                     .iter()
-                    .any(|tt| damerau_levenshtein(&qt.norm, &tt.norm) <= allowed)
+                    .any(|(norm, _)| damerau_levenshtein(&qt.norm, norm) <= allowed)
             });
             if ok {
                 return Some(MatchKind::Fuzzy);
@@ -593,11 +601,11 @@ impl<'a> TermMatcher<'a> {
     }
 }
 
-fn contains_sequence(haystack: &[Token], needle: &[Token]) -> bool {
+fn contains_sequence(haystack: &[&str], needle: &[Token]) -> bool {
     !needle.is_empty()
         && haystack
             .windows(needle.len())
-            .any(|w| w.iter().zip(needle).all(|(a, b)| a.key == b.key))
+            .any(|w| w.iter().zip(needle).all(|(a, b)| *a == b.key))
 }
 
 /// Optimal-string-alignment distance (adjacent transpositions cost 1), as tantivy's fuzzy query.

@@ -20,7 +20,7 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-pub use schema::{doc_key, Fields, LANG_SEP, SCHEMA_VERSION};
+pub use schema::{doc_key, Fields, MatchInfo, TermInfo, LANG_SEP, SCHEMA_VERSION};
 pub use stats::{CollectionStats, Stats};
 
 use crate::lang::register_tokenizers;
@@ -458,15 +458,36 @@ fn get_concept(
     collection: &str,
     id: &str,
 ) -> Result<Option<Concept>, StoreError> {
-    let query = TermQuery::new(
-        Term::from_field_text(fields.key, &doc_key(collection, id)),
-        IndexRecordOption::Basic,
-    );
-    let docs = searcher.search(&query, &DocSetCollector)?;
-    match docs.into_iter().next() {
+    let term = Term::from_field_text(fields.key, &doc_key(collection, id));
+    match find_doc(searcher, &term)? {
         Some(addr) => Ok(Some(load_concept(searcher, fields, addr)?)),
         None => Ok(None),
     }
+}
+
+/// The live document holding a unique `term`, straight from the postings (no collector).
+fn find_doc(searcher: &Searcher, term: &Term) -> Result<Option<tantivy::DocAddress>, StoreError> {
+    use tantivy::{DocSet, TERMINATED};
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let index = segment.inverted_index(term.field())?;
+        let Some(mut postings) = index
+            .read_postings(term, IndexRecordOption::Basic)
+            .map_err(tantivy::TantivyError::from)?
+        else {
+            continue;
+        };
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            if segment
+                .alive_bitset()
+                .is_none_or(|alive| alive.is_alive(doc))
+            {
+                return Ok(Some(tantivy::DocAddress::new(ord as u32, doc)));
+            }
+            doc = postings.advance();
+        }
+    }
+    Ok(None)
 }
 
 fn concepts_in(

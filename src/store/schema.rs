@@ -5,12 +5,12 @@ use tantivy::schema::{
 };
 use tantivy::TantivyDocument;
 
-use crate::lang::{analyze, exact_key, tokenizer_name, Analysis, Lang};
-use crate::model::Concept;
+use crate::lang::{analyze, exact_key, tokenizer_name, zh_bigrams, Analysis, Lang, Token};
+use crate::model::{Concept, Term, TermStatus};
 
 /// Version of the schema and of what the fields hold. Bump it whenever either changes; an index
 /// of an older version is rebuilt from its stored concepts on open.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Separator between a language code and a value in the language-qualified fields.
 pub const LANG_SEP: char = ':';
@@ -38,6 +38,9 @@ pub struct Fields {
     pub exact: Field,
     /// Term statuses, bare and qualified by language (`fr:deprecated`).
     pub status: Field,
+    /// Every term's analysis, stored, so search ranks candidates without analysing them again
+    /// (see [`MatchInfo`]).
+    pub match_info: Field,
 }
 
 impl Fields {
@@ -77,6 +80,7 @@ pub fn build_schema() -> (Schema, Fields) {
     let lang_words = b.add_text_field("lang_words", STRING);
     let exact = b.add_text_field("exact", STRING);
     let status = b.add_text_field("status", STRING);
+    let match_info = b.add_text_field("match_info", STORED);
     let fields = Fields {
         key,
         collection,
@@ -88,6 +92,7 @@ pub fn build_schema() -> (Schema, Fields) {
         lang_words,
         exact,
         status,
+        match_info,
     };
     (b.build(), fields)
 }
@@ -115,13 +120,19 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> TantivyDocument {
             doc.add_text(field, value);
         }
     };
+    let mut info = format!("{}\t{}\n", concept.collection, concept.id);
     for (code, term) in concept.terms() {
         let lang = Lang::from_primary(code);
         doc.add_text(fields.analysed_field(lang), &term.text);
-        if lang == Lang::Zh {
+        let bigrams = if lang == Lang::Zh {
             doc.add_text(fields.zh_bigrams, &term.text);
-        }
-        for token in analyze(lang, &term.text) {
+            zh_bigrams(&term.text)
+        } else {
+            Vec::new()
+        };
+        let tokens = analyze(lang, &term.text);
+        write_match_line(&mut info, code, term, &tokens, &bigrams);
+        for token in tokens {
             add_once(
                 &mut doc,
                 fields.lang_words,
@@ -136,5 +147,106 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> TantivyDocument {
         add_once(&mut doc, fields.status, format!("{code}{LANG_SEP}{status}"));
         add_once(&mut doc, fields.status, status.to_string());
     }
+    doc.add_text(fields.match_info, info);
     doc
+}
+
+/// One line of the stored match info: `lang TAB status TAB exact-key TAB tokens TAB bigrams TAB
+/// text`, tokens as `norm|key|alt` separated by spaces (the segmenter never keeps a space, a tab or
+/// a `|` inside a word; term texts have their whitespace collapsed by `Concept::normalize`).
+fn write_match_line(
+    out: &mut String,
+    code: &str,
+    term: &Term,
+    tokens: &[Token],
+    bigrams: &[Token],
+) {
+    use std::fmt::Write;
+    let _ = write!(out, "{code}\t{}\t{}\t", term.status, exact_key(&term.text));
+    for (i, t) in tokens.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&t.norm);
+        for k in t.keys() {
+            out.push('|');
+            out.push_str(k);
+        }
+    }
+    out.push('\t');
+    for (i, t) in bigrams.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&t.key);
+    }
+    let _ = writeln!(out, "\t{}", term.text.replace(['\t', '\n', '\r'], " "));
+}
+
+/// A stored concept's terms with their analysis, read back from the `match_info` field.
+#[derive(Debug)]
+pub struct MatchInfo<'a> {
+    /// Collection of the concept.
+    pub collection: &'a str,
+    /// Concept id.
+    pub id: &'a str,
+    /// Its terms.
+    pub terms: Vec<TermInfo<'a>>,
+}
+
+/// One term's stored analysis.
+#[derive(Debug)]
+pub struct TermInfo<'a> {
+    /// Language key.
+    pub lang: &'a str,
+    /// Status.
+    pub status: TermStatus,
+    /// [`exact_key`] of the text.
+    pub exact: &'a str,
+    /// Per token: the normalised form, then its keys.
+    pub tokens: Vec<(&'a str, Vec<&'a str>)>,
+    /// Chinese bigram keys.
+    pub bigrams: Vec<&'a str>,
+    /// The term text.
+    pub text: &'a str,
+}
+
+impl<'a> MatchInfo<'a> {
+    /// Parses the stored field; `None` if it is malformed.
+    pub fn parse(info: &'a str) -> Option<MatchInfo<'a>> {
+        let mut lines = info.lines();
+        let (collection, id) = lines.next()?.split_once('\t')?;
+        let mut terms = Vec::new();
+        for line in lines {
+            let mut cols = line.splitn(6, '\t');
+            let lang = cols.next()?;
+            let status = cols.next()?.parse().ok()?;
+            let exact = cols.next()?;
+            let tokens = cols
+                .next()?
+                .split(' ')
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    let mut parts = t.split('|');
+                    let norm = parts.next().unwrap_or_default();
+                    (norm, parts.collect())
+                })
+                .collect();
+            let bigrams = cols.next()?.split(' ').filter(|b| !b.is_empty()).collect();
+            let text = cols.next()?;
+            terms.push(TermInfo {
+                lang,
+                status,
+                exact,
+                tokens,
+                bigrams,
+                text,
+            });
+        }
+        Some(MatchInfo {
+            collection,
+            id,
+            terms,
+        })
+    }
 }
