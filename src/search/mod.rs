@@ -247,21 +247,36 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
     };
     let searcher = store.searcher();
     let filters = filter_queries(fields, req);
-    let run = |kind: MatchKind| -> Result<Option<Candidates>, SearchError> {
-        let Some(query) = candidate_query(fields, &q, req.lang.as_ref(), &analysed, kind) else {
-            return Ok(None);
-        };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
-        for f in &filters {
-            clauses.push((Occur::Must, f.box_clone()));
+    let with_filters = |query: Box<dyn Query>| -> Box<dyn Query> {
+        if filters.is_empty() {
+            return query;
         }
-        let query = BooleanQuery::new(clauses);
-        let window = req.offset + limit + 20;
-        let (top, total) = searcher.search(
-            &query,
-            &(TopDocs::with_limit(window).order_by_score(), Count),
-        )?;
-        Ok(Some(Candidates { top, total, window }))
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
+        clauses.extend(filters.iter().map(|f| (Occur::Must, f.box_clone())));
+        Box::new(BooleanQuery::new(clauses))
+    };
+    let exact = with_filters(exact_query(fields, &q, req.lang.as_ref()));
+    let run = |kind: MatchKind| -> Result<Candidates, SearchError> {
+        let window = req.offset + limit + 10;
+        // exact matches are few and always candidates; the wider query brings the rest, as a
+        // flat disjunction of term queries where it can (tantivy then prunes with block-max WAND)
+        let mut top = searcher.search(&exact, &TopDocs::with_limit(window).order_by_score())?;
+        let clauses = widening_clauses(fields, &analysed, kind);
+        if clauses.is_empty() {
+            let total = top.len();
+            return Ok(Candidates { top, total, window });
+        }
+        let wide = with_filters(any_of(clauses));
+        let more = searcher.search(&wide, &TopDocs::with_limit(window).order_by_score())?;
+        let full = more.len() == window;
+        let seen: HashSet<tantivy::DocAddress> = top.iter().map(|(_, a)| *a).collect();
+        top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
+        let total = if full {
+            searcher.search(&any_of(vec![exact.box_clone(), wide]), &Count)?
+        } else {
+            top.len()
+        };
+        Ok(Candidates { top, total, window })
     };
     let plans: &[&[MatchKind]] = match req.mode {
         Mode::Auto => &[
@@ -277,13 +292,11 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
     let mut total = 0;
     for plan in plans {
         let mut dropped = 0;
-        let mut candidates_total = 0;
-        let mut exhaustive = true;
         // the widest kind of the plan decides the candidates
         let widest = *plan.last().expect("a plan has a kind");
-        if let Some(c) = run(widest)? {
-            candidates_total = c.total;
-            exhaustive = c.total <= c.window;
+        let c = run(widest)?;
+        let exhaustive = c.total <= c.window;
+        {
             for (score, addr) in c.top {
                 let doc: TantivyDocument = searcher.doc(addr)?;
                 let info = doc
@@ -302,7 +315,7 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
         total = if exhaustive {
             ranked.len()
         } else {
-            candidates_total.saturating_sub(dropped)
+            c.total.saturating_sub(dropped)
         };
         if !ranked.is_empty() {
             break;
@@ -373,27 +386,22 @@ fn filter_queries(fields: &Fields, req: &SearchRequest) -> Vec<Box<dyn Query>> {
     filters
 }
 
-/// The index query finding candidates for matches of `kind` or better.
-fn candidate_query(
-    fields: &Fields,
-    q: &str,
-    lang: Option<&LangTag>,
-    analysed: &[Analysed],
-    kind: MatchKind,
-) -> Option<Box<dyn Query>> {
-    let exact_value = match lang {
+/// Whole-term matches (NFC + case fold), in the requested language or any.
+fn exact_query(fields: &Fields, q: &str, lang: Option<&LangTag>) -> Box<dyn Query> {
+    let value = match lang {
         Some(tag) => format!("{}{LANG_SEP}{}", tag.primary, exact_key(q)),
         None => exact_key(q),
     };
-    let mut should: Vec<Box<dyn Query>> = vec![Box::new(BoostQuery::new(
-        term_query(fields.exact, &exact_value),
-        4.0,
-    ))];
+    term_query(fields.exact, &value)
+}
+
+/// The alternatives that find candidates for matches of `kind` (beyond exact), flattened so a
+/// one-word query is a plain disjunction of term queries.
+fn widening_clauses(fields: &Fields, analysed: &[Analysed], kind: MatchKind) -> Vec<Box<dyn Query>> {
+    let mut should: Vec<Box<dyn Query>> = Vec::new();
     if kind >= MatchKind::Analysed {
         for a in analysed {
-            if let Some(query) = analysed_query(fields, a) {
-                should.push(query);
-            }
+            analysed_clauses(fields, a, &mut should);
         }
     }
     if kind == MatchKind::Prefix || kind == MatchKind::Fuzzy {
@@ -401,36 +409,35 @@ fn candidate_query(
             should.push(Box::new(BoostQuery::new(query, 0.5)));
         }
     }
-    Some(any_of(should))
+    should
 }
 
 /// Every analysed query word (any of its keys) in the language's field; for Chinese, or the
-/// bigrams in sequence.
-fn analysed_query(fields: &Fields, a: &Analysed) -> Option<Box<dyn Query>> {
+/// bigrams in sequence. A one-word query adds its keys' term queries directly.
+fn analysed_clauses(fields: &Fields, a: &Analysed, out: &mut Vec<Box<dyn Query>>) {
     if a.tokens.is_empty() {
-        return None;
+        return;
     }
     let field = fields.analysed_field(a.lang);
-    let words = all_of(
-        a.tokens
-            .iter()
-            .map(|t| any_of(t.keys().map(|k| term_query(field, k)).collect()))
-            .collect(),
-    );
-    if a.lang != Lang::Zh || a.bigrams.is_empty() {
-        return Some(words);
-    }
-    let bigrams: Box<dyn Query> = if a.bigrams.len() == 1 {
-        term_query(fields.zh_bigrams, &a.bigrams[0].key)
+    if let [token] = a.tokens.as_slice() {
+        out.extend(token.keys().map(|k| term_query(field, k)));
     } else {
-        Box::new(PhraseQuery::new(
-            a.bigrams
+        out.push(all_of(
+            a.tokens
                 .iter()
+                .map(|t| any_of(t.keys().map(|k| term_query(field, k)).collect()))
+                .collect(),
+        ));
+    }
+    match a.bigrams.as_slice() {
+        [] => {}
+        [one] => out.push(term_query(fields.zh_bigrams, &one.key)),
+        many => out.push(Box::new(PhraseQuery::new(
+            many.iter()
                 .map(|t| Term::from_field_text(fields.zh_bigrams, &t.key))
                 .collect(),
-        ))
-    };
-    Some(any_of(vec![words, bigrams]))
+        ))),
+    }
 }
 
 /// Prefix (last word) or typo-tolerant match on the normalised words.
