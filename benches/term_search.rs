@@ -14,12 +14,15 @@
 //! to eight characters) inside one clause.
 //!
 //! The index is built once into `target/bench-termbase-1m` (`target/bench-termbase-N` for other
-//! counts) and reused while its marker says it holds the same generated termbase. The build rate
-//! is printed to stderr on every run.
+//! counts) and reused while its marker says it holds the same generated termbase, built by the same
+//! schema version and the same indexing sources (`src/store`, `src/lang`, `src/model.rs`, hashed);
+//! otherwise it is rebuilt and the build measured again. The build figures are printed to stderr
+//! on every run.
 //!
 //! Besides criterion's figures (the mean per call over a rotation of ~200 queries), the bench prints
 //! a per-query profile: every query is timed on its own and the median, 90th percentile and maximum
-//! over the queries are reported, with the hit counts. Set `HEXAGLOT_BENCH_PROFILE=0` to skip it.
+//! over the queries are reported, with the hit counts. `HEXAGLOT_BENCH_PROFILE=0` skips it,
+//! `HEXAGLOT_BENCH_PROFILE=prefix` profiles one bench only.
 
 use std::collections::{HashMap, HashSet};
 use std::hint::black_box;
@@ -30,7 +33,7 @@ use criterion::Criterion;
 use hexaglot::lang::{analyze, Lang, LangTag};
 use hexaglot::model::{Concept, LangSection, Term, TermStatus};
 use hexaglot::search::{search, Mode, SearchRequest};
-use hexaglot::store::{OpenMode, Store};
+use hexaglot::store::{OpenMode, Store, SCHEMA_VERSION};
 
 /// Concepts in the full termbase.
 const DEFAULT_CONCEPTS: usize = 1_000_000;
@@ -326,7 +329,7 @@ impl Corpus {
 
     /// Words of each language by falling frequency in the devset (Chinese: jieba words of the
     /// Han runs, through the crate's own analyser), lower-cased.
-    fn vocabulary(&self) -> Vec<(&'static str, Lang, Vec<(String, usize)>)> {
+    fn vocabulary(&self) -> Vec<Vocabulary> {
         self.langs
             .iter()
             .map(|corpus| {
@@ -349,10 +352,21 @@ impl Corpus {
                 }
                 let mut words: Vec<(String, usize)> = counts.into_iter().collect();
                 words.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-                (corpus.code, corpus.lang, words)
+                Vocabulary {
+                    code: corpus.code,
+                    lang: corpus.lang,
+                    words,
+                }
             })
             .collect()
     }
+}
+
+/// The words of one language with their devset counts, commonest first.
+struct Vocabulary {
+    code: &'static str,
+    lang: Lang,
+    words: Vec<(String, usize)>,
 }
 
 /// A query and the language it was taken from.
@@ -392,7 +406,12 @@ fn build_queries(corpus: &Corpus, concepts: usize) -> Queries {
     let mut words = Vec::new();
     let mut prefixes = Vec::new();
     let mut typos = Vec::new();
-    for (code, lang, vocab) in &vocabulary {
+    for Vocabulary {
+        code,
+        lang,
+        words: vocab,
+    } in &vocabulary
+    {
         let known: HashSet<&str> = vocab.iter().map(|(w, _)| w.as_str()).collect();
         for rank in geometric_ranks(vocab.len(), WORDS_PER_LANG) {
             words.push(Query {
@@ -480,10 +499,46 @@ fn mib(bytes: u64) -> f64 {
     bytes as f64 / (1024.0 * 1024.0)
 }
 
+/// FNV-1a over the sources that decide what the index holds (`src/store`, `src/lang`,
+/// `src/model.rs`), so a cached termbase is rebuilt after any change to them, even one that does
+/// not bump the schema version (index settings such as the doc-store block size are fixed when the
+/// index is created).
+fn indexing_fingerprint() -> String {
+    fn files(path: &Path, out: &mut Vec<PathBuf>) {
+        match std::fs::read_dir(path) {
+            Ok(entries) => {
+                for e in entries.flatten() {
+                    files(&e.path(), out);
+                }
+            }
+            Err(_) if path.is_file() => out.push(path.to_path_buf()),
+            Err(_) => {}
+        }
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut paths = Vec::new();
+    for part in ["store", "lang", "model.rs"] {
+        files(&src.join(part), &mut paths);
+    }
+    paths.sort();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for path in &paths {
+        let name = path.strip_prefix(&src).unwrap_or(path).to_string_lossy();
+        let bytes = std::fs::read(path).unwrap_or_default();
+        for b in name.as_bytes().iter().chain(&[0]).chain(&bytes) {
+            hash = (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{hash:016x}")
+}
+
 /// What the marker file of a built termbase records.
 #[derive(serde::Serialize, serde::Deserialize, PartialEq)]
 struct BuildReport {
     generator: u32,
+    schema: u32,
+    /// [`indexing_fingerprint`] of the sources that built the index.
+    sources: String,
     concepts: usize,
     terms: u64,
     batch: usize,
@@ -497,9 +552,11 @@ impl BuildReport {
     fn print(&self, cached: bool) {
         let total = self.generate_secs + self.write_secs + self.close_secs;
         eprintln!(
-            "build{}: {} concepts ({} terms) in {:.1} s: {:.0} concepts/s written ({:.1} s in {} commits of {}), \
+            "build{} (schema {}, indexing sources {}): {} concepts ({} terms) in {:.1} s: {:.0} concepts/s written ({:.1} s in {} commits of {}), \
              {:.1} s generating, {:.1} s waiting for merges on close; {:.0} concepts/s overall; index {:.1} MiB",
             if cached { " (cached)" } else { "" },
+            self.schema,
+            self.sources,
             self.concepts,
             self.terms,
             total,
@@ -528,7 +585,12 @@ fn termbase(corpus: &Corpus, concepts: usize) -> Store {
     let cached: Option<BuildReport> = std::fs::read_to_string(&marker)
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok())
-        .filter(|r: &BuildReport| r.generator == GENERATOR_VERSION && r.concepts == concepts);
+        .filter(|r: &BuildReport| {
+            r.generator == GENERATOR_VERSION
+                && r.schema == SCHEMA_VERSION
+                && r.sources == indexing_fingerprint()
+                && r.concepts == concepts
+        });
     if let Some(report) = cached {
         let store = Store::open(&dir, OpenMode::ReadWrite).expect("open the cached termbase");
         let stats = store.payload().stats.total(&[]);
@@ -579,6 +641,8 @@ fn termbase(corpus: &Corpus, concepts: usize) -> Store {
     drop(store);
     let report = BuildReport {
         generator: GENERATOR_VERSION,
+        schema: SCHEMA_VERSION,
+        sources: indexing_fingerprint(),
         concepts,
         terms,
         batch: BATCH,
@@ -629,26 +693,39 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i]
 }
 
-/// Times every request on its own (median of `reps` runs) and prints the spread over requests.
+/// Times every request on its own and prints the spread over requests. The requests are run in
+/// `reps` rounds over the whole list, as criterion rotates through them, so a query does not find
+/// its own documents in the caches; each query's figure is the median of its rounds.
 fn profile(store: &Store, name: &str, requests: &[SearchRequest], reps: usize) {
-    let mut rows: Vec<(f64, usize, bool)> = Vec::new();
-    for req in requests {
-        let first = search(store, req).expect("search");
-        let fuzzy_only = !first.hits.is_empty()
-            && first.hits[0]
-                .matched
-                .iter()
-                .all(|m| m.kind == hexaglot::search::MatchKind::Fuzzy);
-        let mut times: Vec<f64> = (0..reps)
-            .map(|_| {
-                let t = Instant::now();
-                black_box(search(store, black_box(req)).expect("search"));
-                t.elapsed().as_secs_f64() * 1e3
-            })
-            .collect();
-        times.sort_by(f64::total_cmp);
-        rows.push((times[times.len() / 2], first.total, fuzzy_only));
+    // a first round, untimed, for the hit counts and to warm the page cache
+    let firsts: Vec<(usize, bool)> = requests
+        .iter()
+        .map(|req| {
+            let first = search(store, req).expect("search");
+            let fuzzy_only = !first.hits.is_empty()
+                && first.hits[0]
+                    .matched
+                    .iter()
+                    .all(|m| m.kind == hexaglot::search::MatchKind::Fuzzy);
+            (first.total, fuzzy_only)
+        })
+        .collect();
+    let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(reps); requests.len()];
+    for _ in 0..reps {
+        for (req, t) in requests.iter().zip(&mut times) {
+            let started = Instant::now();
+            black_box(search(store, black_box(req)).expect("search"));
+            t.push(started.elapsed().as_secs_f64() * 1e3);
+        }
     }
+    let rows: Vec<(f64, usize, bool)> = times
+        .into_iter()
+        .zip(firsts)
+        .map(|(mut t, (total, fuzzy_only))| {
+            t.sort_by(f64::total_cmp);
+            (t[t.len() / 2], total, fuzzy_only)
+        })
+        .collect();
     let summary = |label: &str, rows: &[&(f64, usize, bool)]| {
         if rows.is_empty() {
             return;
@@ -668,7 +745,7 @@ fn profile(store: &Store, name: &str, requests: &[SearchRequest], reps: usize) {
             hits[hits.len() - 1],
         );
     };
-    eprintln!("profile search/{name} (per query: median of {reps} runs)");
+    eprintln!("profile search/{name} (per query: median of {reps} rounds)");
     let all: Vec<&(f64, usize, bool)> = rows.iter().collect();
     summary("all", &all);
     if name == "fuzzy_typo" {
@@ -693,6 +770,32 @@ fn profile(store: &Store, name: &str, requests: &[SearchRequest], reps: usize) {
     }
 }
 
+/// Times the lookup by key that `Txn::put` makes for every concept (through `Store::get`, which
+/// runs the same query on a searcher), for ids that exist and ids that do not (a bulk load).
+fn key_lookups(store: &Store, concepts: usize) {
+    const N: usize = 20_000;
+    let step = (concepts / N).max(1);
+    for (label, ids) in [
+        (
+            "present",
+            (0..N)
+                .map(|k| format!("c{:07}", (k * step) % concepts))
+                .collect::<Vec<_>>(),
+        ),
+        ("absent", (0..N).map(|k| format!("new{k:07}")).collect()),
+    ] {
+        let t = Instant::now();
+        let mut found = 0;
+        for id in &ids {
+            found += usize::from(store.get(COLLECTION, id).expect("get").is_some());
+        }
+        eprintln!(
+            "key lookup (Store::get, as Txn::put does), {label} ids: {:.1} µs per call ({found} of {N} found)",
+            t.elapsed().as_secs_f64() * 1e6 / N as f64
+        );
+    }
+}
+
 fn main() {
     let bench_mode = std::env::args().any(|a| a == "--bench");
     let concepts = match std::env::var("HEXAGLOT_BENCH_CONCEPTS") {
@@ -711,12 +814,19 @@ fn main() {
         searcher.num_docs(),
         searcher.segment_readers().len()
     );
+    if bench_mode {
+        key_lookups(&store, concepts);
+    }
     let queries = build_queries(&corpus, concepts);
     let cases = cases(&queries);
 
-    if bench_mode && std::env::var("HEXAGLOT_BENCH_PROFILE").as_deref() != Ok("0") {
+    // HEXAGLOT_BENCH_PROFILE: `0` skips the profile, a bench name profiles that bench only
+    let only = std::env::var("HEXAGLOT_BENCH_PROFILE").unwrap_or_default();
+    if bench_mode && only != "0" {
         for (name, requests) in &cases {
-            profile(&store, name, requests, 5);
+            if only.is_empty() || only == *name {
+                profile(&store, name, requests, 5);
+            }
         }
     }
 

@@ -260,15 +260,20 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
         let window = req.offset + limit + 10;
         // exact matches are few and always candidates; the wider query brings the rest, as a
         // flat disjunction of term queries where it can (tantivy then prunes with block-max WAND)
-        let mut top = searcher.search(&exact, &TopDocs::with_limit(window).order_by_score())?;
+        // exact matches rank first: the page needs at most offset + limit of them
+        let mut top = searcher.search(
+            &exact,
+            &TopDocs::with_limit(req.offset + limit).order_by_score(),
+        )?;
         let clauses = widening_clauses(fields, &analysed, kind);
         if clauses.is_empty() {
             let total = top.len();
             return Ok(Candidates { top, total, window });
         }
         let wide = with_filters(any_of(clauses));
-        let more = searcher.search(&wide, &TopDocs::with_limit(window).order_by_score())?;
-        let full = more.len() == window;
+        let wanted = window.saturating_sub(top.len()).max(1);
+        let more = searcher.search(&wide, &TopDocs::with_limit(wanted).order_by_score())?;
+        let full = more.len() == wanted || top.len() == req.offset + limit;
         let seen: HashSet<tantivy::DocAddress> = top.iter().map(|(_, a)| *a).collect();
         top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
         let total = if full {
@@ -397,7 +402,11 @@ fn exact_query(fields: &Fields, q: &str, lang: Option<&LangTag>) -> Box<dyn Quer
 
 /// The alternatives that find candidates for matches of `kind` (beyond exact), flattened so a
 /// one-word query is a plain disjunction of term queries.
-fn widening_clauses(fields: &Fields, analysed: &[Analysed], kind: MatchKind) -> Vec<Box<dyn Query>> {
+fn widening_clauses(
+    fields: &Fields,
+    analysed: &[Analysed],
+    kind: MatchKind,
+) -> Vec<Box<dyn Query>> {
     let mut should: Vec<Box<dyn Query>> = Vec::new();
     if kind >= MatchKind::Analysed {
         for a in analysed {
@@ -570,18 +579,17 @@ impl<'a> TermMatcher<'a> {
         }
         if kinds.contains(&MatchKind::Analysed) {
             let all_found = query.tokens.iter().all(|qt| {
-                term.tokens
-                    .iter()
-                    .any(|(_, keys)| qt.keys().any(|k| keys.contains(&k)))
+                term.tokens()
+                    .any(|(_, keys)| qt.keys().any(|k| keys.contains(k)))
             });
-            if all_found || contains_sequence(&term.bigrams, &query.bigrams) {
+            if all_found || (!query.bigrams.is_empty() && contains_sequence(term, &query.bigrams)) {
                 return Some(MatchKind::Analysed);
             }
         }
         if kinds.contains(&MatchKind::Prefix) {
             let n = query.tokens.len();
             let ok = query.tokens.iter().enumerate().all(|(i, qt)| {
-                term.tokens.iter().any(|(norm, _)| {
+                term.tokens().any(|(norm, _)| {
                     if i + 1 == n {
                         norm.starts_with(qt.norm.as_str())
                     } else {
@@ -596,8 +604,7 @@ impl<'a> TermMatcher<'a> {
         if kinds.contains(&MatchKind::Fuzzy) {
             let ok = query.tokens.iter().all(|qt| {
                 let allowed = typo_distance(qt.norm.chars().count()) as usize;
-                term.tokens
-                    .iter()
+                term.tokens()
                     .any(|(norm, _)| damerau_levenshtein(&qt.norm, norm) <= allowed)
             });
             if ok {
@@ -608,7 +615,8 @@ impl<'a> TermMatcher<'a> {
     }
 }
 
-fn contains_sequence(haystack: &[&str], needle: &[Token]) -> bool {
+fn contains_sequence(term: &TermInfo, needle: &[Token]) -> bool {
+    let haystack: Vec<&str> = term.bigrams().collect();
     !needle.is_empty()
         && haystack
             .windows(needle.len())

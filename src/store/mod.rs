@@ -20,7 +20,7 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-pub use schema::{doc_key, Fields, MatchInfo, TermInfo, LANG_SEP, SCHEMA_VERSION};
+pub use schema::{doc_key, Fields, MatchInfo, TermInfo, TokenKeys, LANG_SEP, SCHEMA_VERSION};
 pub use stats::{CollectionStats, Stats};
 
 use crate::lang::register_tokenizers;

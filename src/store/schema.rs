@@ -194,7 +194,7 @@ pub struct MatchInfo<'a> {
     pub terms: Vec<TermInfo<'a>>,
 }
 
-/// One term's stored analysis.
+/// One term's stored analysis, read lazily (search reads dozens of these per query).
 #[derive(Debug)]
 pub struct TermInfo<'a> {
     /// Language key.
@@ -203,12 +203,41 @@ pub struct TermInfo<'a> {
     pub status: TermStatus,
     /// [`exact_key`] of the text.
     pub exact: &'a str,
-    /// Per token: the normalised form, then its keys.
-    pub tokens: Vec<(&'a str, Vec<&'a str>)>,
-    /// Chinese bigram keys.
-    pub bigrams: Vec<&'a str>,
+    /// Tokens as stored: `norm|key|alt` separated by spaces.
+    tokens: &'a str,
+    /// Chinese bigram keys separated by spaces.
+    bigrams: &'a str,
     /// The term text.
     pub text: &'a str,
+}
+
+impl<'a> TermInfo<'a> {
+    /// Per token: the normalised form and its keys (`key|alt`).
+    pub fn tokens(&self) -> impl Iterator<Item = (&'a str, TokenKeys<'a>)> + 'a {
+        self.tokens
+            .split(' ')
+            .filter(|t| !t.is_empty())
+            .map(|t| match t.split_once('|') {
+                Some((norm, keys)) => (norm, TokenKeys(keys)),
+                None => (t, TokenKeys("")),
+            })
+    }
+
+    /// Chinese bigram keys in order.
+    pub fn bigrams(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.bigrams.split(' ').filter(|b| !b.is_empty())
+    }
+}
+
+/// The keys of one stored token.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenKeys<'a>(&'a str);
+
+impl TokenKeys<'_> {
+    /// True when `key` is one of them.
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.split('|').any(|k| k == key)
+    }
 }
 
 impl<'a> MatchInfo<'a> {
@@ -222,17 +251,8 @@ impl<'a> MatchInfo<'a> {
             let lang = cols.next()?;
             let status = cols.next()?.parse().ok()?;
             let exact = cols.next()?;
-            let tokens = cols
-                .next()?
-                .split(' ')
-                .filter(|t| !t.is_empty())
-                .map(|t| {
-                    let mut parts = t.split('|');
-                    let norm = parts.next().unwrap_or_default();
-                    (norm, parts.collect())
-                })
-                .collect();
-            let bigrams = cols.next()?.split(' ').filter(|b| !b.is_empty()).collect();
+            let tokens = cols.next()?;
+            let bigrams = cols.next()?;
             let text = cols.next()?;
             terms.push(TermInfo {
                 lang,
