@@ -189,11 +189,12 @@ fn any_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     ))
 }
 
-/// Edit distance allowed for a word of `len` characters.
+/// Edit distance allowed for a word of `len` characters: none for 1–2, one for 3–7, two beyond
+/// (a swap of two adjacent letters counts as one edit).
 fn typo_distance(len: usize) -> u8 {
     match len {
         0..=2 => 0,
-        3..=5 => 1,
+        3..=7 => 1,
         _ => 2,
     }
 }
