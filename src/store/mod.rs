@@ -23,7 +23,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDo
 pub use schema::{doc_key, Fields, MatchInfo, TermInfo, TokenKeys, LANG_SEP, SCHEMA_VERSION};
 pub use stats::{CollectionStats, Stats};
 
-use crate::lang::register_tokenizers;
+use crate::lang::{register_tokenizers, Lang};
 use crate::model::Concept;
 
 /// Name of the termbase index directory inside the data directory.
@@ -141,6 +141,48 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
 #[derive(Serialize, Deserialize)]
 struct SchemaMarker {
     schema_version: u32,
+    /// [`analysis_fingerprint`] of the build that wrote the index.
+    #[serde(default)]
+    analysis: String,
+}
+
+/// Sample texts whose analysis fingerprints the `lang` pipeline.
+const ANALYSIS_PROBES: &[(Lang, &str)] = &[
+    (
+        Lang::En,
+        "The Secretary-General's reports on cybercrime, Hanoï and l'État",
+    ),
+    (
+        Lang::Fr,
+        "L'Assemblée générale, jusqu'à la Convention de Hanoï contre la cybercriminalité",
+    ),
+    (
+        Lang::Es,
+        "Convención de las Naciones Unidas contra la ciberdelincuencia, años",
+    ),
+    (
+        Lang::Ru,
+        "Генеральной Ассамблеи, киберпреступностью, ёлка и войны",
+    ),
+    (Lang::Ar, "والأمم المتحدة للجرائم السيبرانيّة ٢٠٢٤ مستوى"),
+    (Lang::Zh, "联合国打击网络犯罪公约 ＵＮ２０２４ ０．４％"),
+    (Lang::Other, "Straße ΣΊΣΥΦΟΣ"),
+];
+
+/// A hash of what the analysis pipeline makes of sample texts. Stored with the index, so an index
+/// analysed by another version of the pipeline is rebuilt rather than searched with other keys.
+pub fn analysis_fingerprint() -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for (lang, text) in ANALYSIS_PROBES {
+        for t in crate::lang::analyze(*lang, text) {
+            hash.update(format!("{}|{}|{}|{:?};", t.start, t.norm, t.key, t.alt));
+        }
+        for t in crate::lang::zh_bigrams(text) {
+            hash.update(format!("{};", t.key));
+        }
+    }
+    hex::encode(&hash.finalize()[..8])
 }
 
 impl Store {
@@ -155,17 +197,17 @@ impl Store {
         }
         let (schema, fields) = schema::build_schema();
         let index = if dir.join("meta.json").exists() {
-            let version = read_marker(&dir)?;
+            let (version, analysis) = read_marker(&dir)?;
             if version > SCHEMA_VERSION {
                 return Err(StoreError::NewerSchema {
                     dir,
                     found: version,
                 });
             }
-            if version < SCHEMA_VERSION {
+            if version < SCHEMA_VERSION || analysis != analysis_fingerprint() {
                 if mode == OpenMode::ReadOnly {
                     return Err(StoreError::Rejected(format!(
-                        "the index in {} has schema {version} and must be rebuilt: start `hexaglot serve` (or any writing command) on it once",
+                        "the index in {} was built by another version of hexaglot (schema {version}, analysis {analysis}) and must be rebuilt: start `hexaglot serve` (or any writing command) on it once",
                         dir.display()
                     )));
                 }
@@ -548,7 +590,7 @@ fn read_payload(index: &Index) -> Result<Payload, StoreError> {
         .unwrap_or_default())
 }
 
-fn read_marker(dir: &Path) -> Result<u32, StoreError> {
+fn read_marker(dir: &Path) -> Result<(u32, String), StoreError> {
     let path = dir.join(SCHEMA_FILE);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -559,7 +601,7 @@ fn read_marker(dir: &Path) -> Result<u32, StoreError> {
     };
     let marker: SchemaMarker = serde_json::from_str(&text)
         .map_err(|e| StoreError::Rejected(format!("{}: {e}", path.display())))?;
-    Ok(marker.schema_version)
+    Ok((marker.schema_version, marker.analysis))
 }
 
 fn write_marker(dir: &Path) -> Result<(), StoreError> {
@@ -567,6 +609,7 @@ fn write_marker(dir: &Path) -> Result<(), StoreError> {
     let tmp = dir.join(format!("{SCHEMA_FILE}.tmp"));
     let text = serde_json::to_string(&SchemaMarker {
         schema_version: SCHEMA_VERSION,
+        analysis: analysis_fingerprint(),
     })
     .expect("marker serialises");
     std::fs::write(&tmp, text).map_err(io_err(&tmp))?;
@@ -577,7 +620,7 @@ fn write_marker(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Rebuilds an index of an older schema from the concepts it stores (every version stores the
+/// Rebuilds an index of an older schema or analysis from the concepts it stores (every version stores the
 /// whole concept as JSON in the field `json`). The old index stays in place until the new one is
 /// complete, so a crash during the rebuild loses nothing.
 fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {

@@ -102,6 +102,20 @@ fn an_older_schema_is_rebuilt_and_a_newer_one_refused() {
     }
     let text = std::fs::read_to_string(&marker).unwrap();
     assert!(text.contains(&hexaglot::store::SCHEMA_VERSION.to_string()));
+    // an index analysed by another version of the pipeline is rebuilt too
+    let other = text.replace(&hexaglot::store::analysis_fingerprint(), "0000000000000000");
+    assert_ne!(other, text);
+    std::fs::write(&marker, &other).unwrap();
+    let err = Store::open(dir.path(), OpenMode::ReadOnly)
+        .err()
+        .expect("read-only cannot rebuild");
+    assert!(err.to_string().contains("must be rebuilt"), "{err}");
+    {
+        let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+        assert!(store.get("test", "a").unwrap().is_some());
+        store.close();
+    }
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), text);
     std::fs::write(&marker, r#"{"schema_version": 999}"#).unwrap();
     let err = Store::open(dir.path(), OpenMode::ReadWrite)
         .err()
