@@ -1,0 +1,1 @@
+//! TBX glossaries (TBX 2019 and TBX v2 `martif`).
