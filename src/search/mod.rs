@@ -27,6 +27,8 @@ pub const MAX_QUERY_CHARS: usize = 500;
 pub const MAX_LIMIT: usize = 200;
 /// Default page size.
 pub const DEFAULT_LIMIT: usize = 20;
+/// Deepest page start (deeper paging would make every query collect that many candidates).
+pub const MAX_OFFSET: usize = 10_000;
 
 /// How the query is matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -218,6 +220,12 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
     if limit > MAX_LIMIT {
         return Err(SearchError::Invalid(format!(
             "limit {limit} is above the maximum {MAX_LIMIT}"
+        )));
+    }
+    if req.offset > MAX_OFFSET {
+        return Err(SearchError::Invalid(format!(
+            "offset {} is above the maximum {MAX_OFFSET}: narrow the query instead",
+            req.offset
         )));
     }
     let fields = store.fields();

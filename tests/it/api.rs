@@ -138,6 +138,7 @@ async fn filters_targets_and_paging() {
         "/api/v1/terms/search?q=x&status=great",
         "/api/v1/terms/search?q=x&lang=1x",
         "/api/v1/terms/search?q=x&limit=-1",
+        "/api/v1/terms/search?q=x&offset=99999999999",
     ] {
         let (status, body) = get(&app, bad, None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
