@@ -1,1 +1,946 @@
-//! TBX glossaries (TBX 2019 and TBX v2 `martif`).
+//! TBX glossaries (ISO 30042): bytes to concepts.
+//!
+//! [`read_tbx`] reads both generations of the format in one pass over quick-xml events, keeping
+//! only the entry being read (memory grows with one entry, not with the file):
+//!
+//! - ISO 30042:2019 `<tbx>` (TBX-Core, TBX-Basic, TBX-Min): `conceptEntry/langSec/termSec/term`;
+//! - TBX v2 `<martif>`: `termEntry/langSet/tig/term` and `termEntry/langSet/ntig/termGrp/term`.
+//!
+//! Data categories are read from DCA markup (`<descrip type="definition">`,
+//! `<termNote type="partOfSpeech">`, `<admin type="source">`, `<note>`, `<ref>`/`<xref>`) and from
+//! DCT markup (`<basic:definition>`, `<min:partOfSpeech>`: the local name is the category), the
+//! same way:
+//!
+//! | category                                         | goes to                                 |
+//! |--------------------------------------------------|-----------------------------------------|
+//! | `subjectField`                                   | the concept's subjects, at any level    |
+//! | `definition`                                     | the language's definition; outside a language, the concept note |
+//! | `context`, `note`                                | the term note; outside a term, the concept note |
+//! | `administrativeStatus`, `usageStatus`, `normativeAuthorization` | the term status ([`TermStatus::from_str`]) |
+//! | `partOfSpeech`, `grammaticalGender`, `termType`  | the term's `pos`, `gender`, `term_type` |
+//! | `source`, `ref`, `xref`                          | the term source                         |
+//!
+//! Group elements (`descripGrp`, `adminGrp`, `termGrp`) are looked through, `transacGrp` is
+//! skipped silently, and so is everything outside the entries (header, `back`). Any other data
+//! category, a term-level category outside a term, an unknown status value (read as `admitted`),
+//! an empty `<term/>` and an entry without any term are skipped with one warning each kind,
+//! counted. Texts are trimmed with runs of whitespace collapsed to one space; several notes are
+//! joined with a line break; of several statuses, definitions, parts of speech and so on the first
+//! is kept.
+//!
+//! Entries take their id from the `id` attribute (which must be unique in the file); without one
+//! the id is derived from the entry's first term the way the CSV reader does: `c-` and the first
+//! 16 hex digits of the SHA-256 of `"{primary language subtag}\u{1f}{term in NFC}"` (with `-2`,
+//! `-3`... appended when two entries derive the same id). Language keys come from `xml:lang`
+//! through [`LangTag::parse`], the region staying on the term. Concepts go through
+//! [`Concept::normalize`].
+//!
+//! The input is decoded first: a UTF-8 or UTF-16 byte order mark wins, then the `encoding` of
+//! the XML declaration (any label encoding_rs knows: `windows-1254`, `iso-8859-1`...), else
+//! UTF-8. A document type declaration is ignored and nothing is ever fetched; entities other than
+//! the five predefined ones and character references are not expanded but are an error, so an
+//! entity bomb fails at its first reference. Problems are collected (up to [`MAX_ISSUES`]; a
+//! syntax error ends reading) with their 1-based line and column (in characters).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::reader::Reader;
+use quick_xml::XmlVersion;
+use sha2::{Digest, Sha256};
+
+use super::{FormatError, FormatIssue, ParsedGlossary, Warning};
+use crate::lang::{nfc, LangTag};
+use crate::model::{check_name, Concept, Term, TermStatus};
+
+/// Format name used in errors.
+const FORMAT: &str = "tbx";
+
+/// How many problems are reported before reading stops.
+pub const MAX_ISSUES: usize = 100;
+
+/// Deepest element nesting accepted; real files stay below 20.
+const MAX_DEPTH: usize = 256;
+
+/// Reads a TBX file (v2 `martif` or ISO 30042:2019 `tbx`, DCA or DCT style) into normalised
+/// concepts of `collection`, in file order. Any problem makes the whole file fail, with every
+/// problem found listed.
+///
+/// ```
+/// use hexaglot::formats::tbx::read_tbx;
+/// use hexaglot::model::TermStatus;
+///
+/// let file = r#"<?xml version="1.0"?>
+/// <tbx type="TBX-Basic" style="dca"><text><body>
+///   <conceptEntry id="c1">
+///     <langSec xml:lang="fr-CA"><termSec>
+///       <term>courriel</term>
+///       <termNote type="administrativeStatus">preferredTerm-admn-sts</termNote>
+///     </termSec></langSec>
+///   </conceptEntry>
+/// </body></text></tbx>"#;
+/// let glossary = read_tbx(file.as_bytes(), "default").unwrap();
+/// let term = &glossary.concepts[0].languages["fr"].terms[0];
+/// assert_eq!((term.text.as_str(), term.status), ("courriel", TermStatus::Preferred));
+/// assert_eq!(term.region.as_deref(), Some("CA"));
+/// ```
+pub fn read_tbx(bytes: &[u8], collection: &str) -> Result<ParsedGlossary, FormatError> {
+    let fail = |issues: Vec<FormatIssue>| FormatError {
+        format: FORMAT,
+        issues,
+    };
+    if let Err(e) = check_name("collection", collection) {
+        return Err(fail(vec![issue(1, 1, e.to_string())]));
+    }
+    let text = decode(bytes).map_err(|i| fail(vec![i]))?;
+    TbxReader::new(&text, collection).read().map_err(fail)
+}
+
+fn issue(line: u64, column: u64, message: impl Into<String>) -> FormatIssue {
+    FormatIssue {
+        line,
+        column,
+        message: message.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+/// The file as UTF-8 text without BOM.
+fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, FormatIssue> {
+    let (encoding, body) = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((encoding, bom_len)) => (encoding, &bytes[bom_len..]),
+        None if bytes.starts_with(b"<\0?\0") => (encoding_rs::UTF_16LE, bytes),
+        None if bytes.starts_with(b"\0<\0?") => (encoding_rs::UTF_16BE, bytes),
+        None => (declared_encoding(bytes)?, bytes),
+    };
+    let text = if encoding == encoding_rs::UTF_8 {
+        utf8(body)?
+    } else {
+        match encoding.decode_without_bom_handling_and_without_replacement(body) {
+            Some(text) => text,
+            None => {
+                let (lossy, _) = encoding.decode_without_bom_handling(body);
+                let at = lossy.find('\u{FFFD}').unwrap_or(lossy.len());
+                let (line, column) = locate(&lossy, at);
+                return Err(issue(
+                    line,
+                    column,
+                    format!("invalid {} byte sequence", encoding.name()),
+                ));
+            }
+        }
+    };
+    if let Some(at) = text.find('\0') {
+        let (line, column) = locate(&text, at);
+        return Err(issue(
+            line,
+            column,
+            "NUL character: not a text file, or UTF-16 without a byte order mark",
+        ));
+    }
+    Ok(text)
+}
+
+/// The encoding named by the XML declaration; UTF-8 when there is none, or when it names UTF-16
+/// (readable ASCII means the file is not UTF-16).
+fn declared_encoding(bytes: &[u8]) -> Result<&'static encoding_rs::Encoding, FormatIssue> {
+    let utf8 = Ok(encoding_rs::UTF_8);
+    if !bytes.starts_with(b"<?xml") {
+        return utf8;
+    }
+    let head = &bytes[..bytes.len().min(1024)];
+    let Some(end) = head.windows(2).position(|w| w == b"?>") else {
+        return utf8;
+    };
+    let decl = &head[..end];
+    let Some(at) = decl.windows(8).position(|w| w == b"encoding") else {
+        return utf8;
+    };
+    let rest = &decl[at + 8..];
+    let Some(eq) = rest.iter().position(|&b| b == b'=') else {
+        return utf8;
+    };
+    let rest = &rest[eq + 1..];
+    let Some(open) = rest.iter().position(|&b| b == b'"' || b == b'\'') else {
+        return utf8;
+    };
+    let quote = rest[open];
+    let value_start = open + 1;
+    let Some(len) = rest[value_start..].iter().position(|&b| b == quote) else {
+        return utf8;
+    };
+    let label = &rest[value_start..value_start + len];
+    match encoding_rs::Encoding::for_label(label) {
+        Some(e) if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE => utf8,
+        Some(e) => Ok(e),
+        None => {
+            let column = (bytes.len() - rest.len()) + value_start + 1;
+            Err(issue(
+                1,
+                column as u64,
+                format!(
+                    "unknown encoding {:?} in the XML declaration",
+                    String::from_utf8_lossy(label)
+                ),
+            ))
+        }
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, FormatIssue> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Ok(Cow::Borrowed(text)),
+        Err(e) => {
+            let valid = e.valid_up_to();
+            let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+            let (line, column) = locate(prefix, valid);
+            Err(issue(
+                line,
+                column,
+                format!(
+                    "invalid UTF-8 byte 0x{:02X}; declare the encoding in the XML declaration, \
+                     or save the file as UTF-8",
+                    bytes[valid]
+                ),
+            ))
+        }
+    }
+}
+
+/// 1-based line and character column of byte offset `at` of `text`.
+fn locate(text: &str, at: usize) -> (u64, u64) {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    let prefix = &text[..at];
+    let line = prefix.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = prefix.rfind('\n').map_or(0, |i| i + 1);
+    let column = prefix[line_start..].chars().count() + 1;
+    (line as u64, column as u64)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+/// What an open element means to the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// `<tbx>` or `<martif>`.
+    Root,
+    /// Outside any entry (header, `back`), or a group looked through.
+    Plain,
+    /// `conceptEntry` / `termEntry`.
+    Entry,
+    /// `langSec` / `langSet`.
+    Lang,
+    /// `termSec` / `tig` / `ntig`.
+    TermGroup,
+    /// The element whose text is being captured.
+    Capture,
+    /// An element inside a captured one (`<hi>` in a `<term>`): its text counts.
+    Inline,
+    /// The first element of a skipped subtree.
+    Skip,
+    /// An element inside a skipped subtree.
+    Skipped,
+}
+
+struct Open {
+    name: String,
+    offset: usize,
+    role: Role,
+}
+
+/// Where captured text goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Term,
+    Subject,
+    Definition,
+    Note,
+    Status,
+    Pos,
+    Gender,
+    TermType,
+    Source,
+}
+
+impl Slot {
+    /// The slot of a data category name, compared case-insensitively.
+    fn of_category(category: &str) -> Option<Slot> {
+        let slot = match category.to_ascii_lowercase().as_str() {
+            "subjectfield" => Slot::Subject,
+            "definition" => Slot::Definition,
+            "context" | "note" => Slot::Note,
+            "administrativestatus" | "usagestatus" | "normativeauthorization" => Slot::Status,
+            "partofspeech" => Slot::Pos,
+            "grammaticalgender" => Slot::Gender,
+            "termtype" => Slot::TermType,
+            "source" => Slot::Source,
+            _ => return None,
+        };
+        Some(slot)
+    }
+
+    /// True for categories that only describe a term.
+    fn term_only(self) -> bool {
+        matches!(
+            self,
+            Slot::Status | Slot::Pos | Slot::Gender | Slot::TermType | Slot::Source
+        )
+    }
+}
+
+struct Capture {
+    slot: Slot,
+    text: String,
+    /// Used when the text is empty (the `target` of a `<ref>`).
+    fallback: Option<String>,
+    offset: usize,
+}
+
+struct EntryDraft {
+    concept: Concept,
+    offset: usize,
+    /// `(primary language, text)` of the first term, for a derived id.
+    first_term: Option<(String, String)>,
+    /// Issues before this entry started: if more now, the entry is dropped.
+    issues_before: usize,
+}
+
+struct TermDraft {
+    offset: usize,
+    name: String,
+    /// `None` until the `<term>` element has been read.
+    text: Option<String>,
+    status: Option<TermStatus>,
+    pos: Option<String>,
+    gender: Option<String>,
+    term_type: Option<String>,
+    note: Option<String>,
+    source: Option<String>,
+}
+
+/// A kind of skipped content, counted, with its first place.
+struct Tally {
+    message: String,
+    count: u64,
+    offset: usize,
+}
+
+/// The state machine over quick-xml events.
+struct TbxReader<'t> {
+    text: &'t str,
+    collection: String,
+    stack: Vec<Open>,
+    root_closed: bool,
+    entry: Option<EntryDraft>,
+    /// The current language section; `Some(None)` when its `xml:lang` was unusable.
+    lang: Option<Option<LangTag>>,
+    term: Option<TermDraft>,
+    capture: Option<Capture>,
+    concepts: Vec<Concept>,
+    ids: HashMap<String, usize>,
+    issues: Vec<FormatIssue>,
+    tallies: Vec<Tally>,
+    tally_index: HashMap<String, usize>,
+}
+
+/// Reading cannot go on (a syntax error, too many problems).
+struct Stop;
+
+impl<'t> TbxReader<'t> {
+    fn new(text: &'t str, collection: &str) -> TbxReader<'t> {
+        TbxReader {
+            text,
+            collection: collection.to_string(),
+            stack: Vec::new(),
+            root_closed: false,
+            entry: None,
+            lang: None,
+            term: None,
+            capture: None,
+            concepts: Vec::new(),
+            ids: HashMap::new(),
+            issues: Vec::new(),
+            tallies: Vec::new(),
+            tally_index: HashMap::new(),
+        }
+    }
+
+    fn read(mut self) -> Result<ParsedGlossary, Vec<FormatIssue>> {
+        let _ = self.events();
+        if !self.issues.is_empty() {
+            return Err(self.issues);
+        }
+        let text = self.text;
+        let warnings = self
+            .tallies
+            .into_iter()
+            .map(|t| Warning {
+                line: Some(locate(text, t.offset).0),
+                message: if t.count == 1 {
+                    format!("{} (once)", t.message)
+                } else {
+                    format!("{} ({} times)", t.message, t.count)
+                },
+            })
+            .collect();
+        Ok(ParsedGlossary {
+            concepts: self.concepts,
+            warnings,
+        })
+    }
+
+    /// Records a problem; stops once there are too many.
+    fn issue(&mut self, offset: usize, message: impl Into<String>) -> Result<(), Stop> {
+        let (line, column) = locate(self.text, offset);
+        if self.issues.len() >= MAX_ISSUES {
+            self.issues
+                .push(issue(line, column, format!("stopped after {MAX_ISSUES} problems")));
+            return Err(Stop);
+        }
+        self.issues.push(issue(line, column, message));
+        Ok(())
+    }
+
+    /// Records a problem that ends reading.
+    fn fatal(&mut self, offset: usize, message: impl Into<String>) -> Stop {
+        let (line, column) = locate(self.text, offset);
+        self.issues.push(issue(line, column, message));
+        Stop
+    }
+
+    fn tally(&mut self, offset: usize, message: String) {
+        match self.tally_index.get(&message) {
+            Some(&i) => self.tallies[i].count += 1,
+            None => {
+                self.tally_index.insert(message.clone(), self.tallies.len());
+                self.tallies.push(Tally {
+                    message,
+                    count: 1,
+                    offset,
+                });
+            }
+        }
+    }
+
+    fn events(&mut self) -> Result<(), Stop> {
+        let mut reader = Reader::from_str(self.text);
+        loop {
+            let offset = reader.buffer_position() as usize;
+            let event = match reader.read_event() {
+                Ok(event) => event,
+                Err(e) => {
+                    let at = reader.error_position() as usize;
+                    return Err(self.fatal(at, xml_error_message(&e)));
+                }
+            };
+            match event {
+                Event::Start(e) => {
+                    if self.stack.len() >= MAX_DEPTH {
+                        let message = format!("elements nested deeper than {MAX_DEPTH}");
+                        return Err(self.fatal(offset, message));
+                    }
+                    self.start(&e, offset)?;
+                }
+                Event::Empty(e) => {
+                    self.start(&e, offset)?;
+                    self.end()?;
+                }
+                Event::End(_) => self.end()?,
+                Event::Text(t) => {
+                    let text = t.xml10_content();
+                    if self.stack.is_empty() {
+                        if !text.trim().is_empty() {
+                            let at = offset + (text.len() - text.trim_start().len());
+                            return Err(self.fatal(at, "text outside the root element"));
+                        }
+                    } else if let Some(c) = &mut self.capture {
+                        c.text.push_str(&text);
+                    }
+                }
+                Event::CData(t) => {
+                    if self.stack.is_empty() {
+                        return Err(self.fatal(offset, "CDATA outside the root element"));
+                    }
+                    if let Some(c) = &mut self.capture {
+                        c.text.push_str(&t.xml10_content());
+                    }
+                }
+                Event::GeneralRef(r) => {
+                    let resolved = self.reference(&r, offset)?;
+                    if self.stack.is_empty() {
+                        return Err(self.fatal(offset, "text outside the root element"));
+                    }
+                    if let Some(c) = &mut self.capture {
+                        c.text.push_str(&resolved);
+                    }
+                }
+                Event::Decl(_) | Event::DocType(_) | Event::PI(_) | Event::Comment(_) => {}
+                Event::Eof => break,
+            }
+        }
+        if let Some(open) = self.stack.last() {
+            let (name, at) = (open.name.clone(), open.offset);
+            return Err(self.fatal(at, format!("<{name}> is not closed")));
+        }
+        if !self.root_closed {
+            let message = if self.text.trim().is_empty() {
+                "empty file"
+            } else {
+                "not a TBX file: no root element"
+            };
+            return Err(self.fatal(0, message));
+        }
+        Ok(())
+    }
+
+    /// The text of an entity or character reference; anything but the five predefined entities
+    /// and character references is an error.
+    fn reference(&mut self, r: &BytesRef<'_>, offset: usize) -> Result<String, Stop> {
+        let name = r.xml10_content();
+        match r.resolve_char_ref() {
+            Ok(Some(c)) => return Ok(c.to_string()),
+            Ok(None) => {}
+            Err(_) => {
+                return Err(self.fatal(offset, format!("invalid character reference &{name};")))
+            }
+        }
+        match resolve_predefined_entity(&name) {
+            Some(s) => Ok(s.to_string()),
+            None => Err(self.fatal(
+                offset,
+                format!("undefined entity &{name}; (entities declared in a DTD are not expanded)"),
+            )),
+        }
+    }
+
+    /// Attribute values by qualified name, unescaped; an error stops reading.
+    fn attributes(
+        &mut self,
+        e: &BytesStart<'_>,
+        offset: usize,
+    ) -> Result<Vec<(String, String)>, Stop> {
+        let mut out = Vec::new();
+        for attr in e.attributes() {
+            let attr = match attr {
+                Ok(a) => a,
+                Err(err) => return Err(self.fatal(offset, format!("bad attribute: {err}"))),
+            };
+            let value = match attr.normalized_value(XmlVersion::Implicit1_0) {
+                Ok(v) => v.into_owned(),
+                Err(err) => {
+                    let key = attr.key.as_ref().to_string();
+                    return Err(self.fatal(offset, format!("attribute {key}: {}", xml_error_message(&err))));
+                }
+            };
+            out.push((attr.key.as_ref().to_string(), value));
+        }
+        Ok(out)
+    }
+}
+
+impl TbxReader<'_> {
+    fn push(&mut self, e: &BytesStart<'_>, offset: usize, role: Role) {
+        self.stack.push(Open {
+            name: e.name().as_ref().to_string(),
+            offset,
+            role,
+        });
+    }
+
+    fn start(&mut self, e: &BytesStart<'_>, offset: usize) -> Result<(), Stop> {
+        let parent = self.stack.last().map(|o| o.role);
+        match parent {
+            Some(Role::Skip | Role::Skipped) => return Ok(self.push(e, offset, Role::Skipped)),
+            Some(Role::Capture | Role::Inline) => return Ok(self.push(e, offset, Role::Inline)),
+            _ => {}
+        }
+        let attributes = self.attributes(e, offset)?;
+        let attr = |key: &str| {
+            attributes
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.trim().to_string())
+        };
+        let name = e.name().as_ref().to_string();
+        let local = e.local_name().as_ref().to_string();
+        if parent.is_none() {
+            if self.root_closed {
+                return Err(self.fatal(offset, "a second root element"));
+            }
+            if local != "tbx" && local != "martif" {
+                let message = format!(
+                    "not a TBX file: the root element is <{name}>, expected <tbx> or <martif>"
+                );
+                return Err(self.fatal(offset, message));
+            }
+            self.push(e, offset, Role::Root);
+            return Ok(());
+        }
+        let structural = matches!(
+            local.as_str(),
+            "conceptEntry" | "termEntry" | "langSec" | "langSet" | "termSec" | "tig" | "ntig"
+        ) || local == "term";
+        if self.entry.is_none() && !matches!(local.as_str(), "conceptEntry" | "termEntry") {
+            if structural {
+                self.issue(offset, format!("<{name}> outside an entry"))?;
+                self.push(e, offset, Role::Skip);
+            } else {
+                self.push(e, offset, Role::Plain);
+            }
+            return Ok(());
+        }
+        let role = match local.as_str() {
+            "conceptEntry" | "termEntry" => {
+                if self.entry.is_some() {
+                    self.issue(offset, format!("<{name}> inside another entry"))?;
+                    Role::Skip
+                } else {
+                    let issues_before = self.issues.len();
+                    let id = attr("id").unwrap_or_default();
+                    if !id.is_empty() {
+                        if let Err(err) = check_name("id", &id) {
+                            self.issue(offset, err.to_string())?;
+                        }
+                    }
+                    self.entry = Some(EntryDraft {
+                        concept: Concept::new(&id, &self.collection),
+                        offset,
+                        first_term: None,
+                        issues_before,
+                    });
+                    Role::Entry
+                }
+            }
+            "langSec" | "langSet" => {
+                if self.lang.is_some() {
+                    self.issue(offset, format!("<{name}> inside another language section"))?;
+                    Role::Skip
+                } else {
+                    let tag = match attr("xml:lang") {
+                        None => {
+                            self.issue(offset, format!("<{name}> without xml:lang"))?;
+                            None
+                        }
+                        Some(value) => match LangTag::parse(&value) {
+                            Ok(tag) => Some(tag),
+                            Err(err) => {
+                                self.issue(offset, err.to_string())?;
+                                None
+                            }
+                        },
+                    };
+                    self.lang = Some(tag);
+                    Role::Lang
+                }
+            }
+            "termSec" | "tig" | "ntig" => {
+                if self.term.is_some() {
+                    self.issue(offset, format!("<{name}> inside another term section"))?;
+                    Role::Skip
+                } else if self.lang.is_none() {
+                    self.issue(offset, format!("<{name}> outside a language section"))?;
+                    Role::Skip
+                } else {
+                    self.term = Some(TermDraft {
+                        offset,
+                        name: name.clone(),
+                        text: None,
+                        status: None,
+                        pos: None,
+                        gender: None,
+                        term_type: None,
+                        note: None,
+                        source: None,
+                    });
+                    Role::TermGroup
+                }
+            }
+            "term" => match &self.term {
+                None => {
+                    self.issue(offset, "<term> outside a term section")?;
+                    Role::Skip
+                }
+                Some(t) if t.text.is_some() => {
+                    let message = format!("a second <term> in one <{}>", t.name);
+                    self.issue(offset, message)?;
+                    Role::Skip
+                }
+                Some(_) => self.capture(Slot::Term, offset),
+            },
+            "termGrp" | "descripGrp" | "adminGrp" => Role::Plain,
+            "transacGrp" => Role::Skip,
+            "descrip" | "termNote" | "admin" => match attr("type") {
+                Some(category) => {
+                    let what = format!("{local} type=\"{category}\"");
+                    self.category(&category, &what, offset)
+                }
+                None => {
+                    self.tally(offset, format!("<{name}> without a type ignored"));
+                    Role::Skip
+                }
+            },
+            "note" => self.category("note", "note", offset),
+            "ref" | "xref" => {
+                let what = match attr("type") {
+                    Some(t) => format!("{local} type=\"{t}\""),
+                    None => local.clone(),
+                };
+                let role = self.category("source", &what, offset);
+                if let Some(c) = &mut self.capture {
+                    // a link without text stands for its target
+                    c.fallback = attr("target");
+                }
+                role
+            }
+            _ if Slot::of_category(&local).is_some() => {
+                let what = format!("<{name}>");
+                self.category(&local, &what, offset)
+            }
+            _ if name.contains(':') => {
+                self.tally(offset, format!("unknown data category <{name}> ignored"));
+                Role::Skip
+            }
+            _ => {
+                self.tally(offset, format!("unknown element <{name}> ignored"));
+                Role::Skip
+            }
+        };
+        self.push(e, offset, role);
+        Ok(())
+    }
+}
+
+impl TbxReader<'_> {
+    /// Starts capturing the text of the element being opened.
+    fn capture(&mut self, slot: Slot, offset: usize) -> Role {
+        self.capture = Some(Capture {
+            slot,
+            text: String::new(),
+            fallback: None,
+            offset,
+        });
+        Role::Capture
+    }
+
+    /// The role of a data category element: captured if it has a place here, else skipped with
+    /// a warning. `what` names it for the warning.
+    fn category(&mut self, category: &str, what: &str, offset: usize) -> Role {
+        match Slot::of_category(category) {
+            None => {
+                self.tally(offset, format!("unknown data category {what} ignored"));
+                Role::Skip
+            }
+            Some(slot) if slot.term_only() && self.term.is_none() => {
+                self.tally(offset, format!("{what} outside a term ignored"));
+                Role::Skip
+            }
+            Some(slot) => self.capture(slot, offset),
+        }
+    }
+
+    fn end(&mut self) -> Result<(), Stop> {
+        let Some(open) = self.stack.pop() else {
+            return Ok(());
+        };
+        match open.role {
+            Role::Root => self.root_closed = true,
+            Role::Plain | Role::Inline | Role::Skip | Role::Skipped => {}
+            Role::Capture => {
+                if let Some(c) = self.capture.take() {
+                    self.captured(c);
+                }
+            }
+            Role::TermGroup => self.end_term()?,
+            Role::Lang => self.lang = None,
+            Role::Entry => self.end_entry()?,
+        }
+        Ok(())
+    }
+
+    /// Puts a captured text in its place.
+    fn captured(&mut self, c: Capture) {
+        let mut value = collapse(&c.text);
+        if value.is_empty() {
+            value = c.fallback.as_deref().map(collapse).unwrap_or_default();
+        }
+        if c.slot == Slot::Term {
+            if let Some(t) = &mut self.term {
+                t.text = Some(value);
+            }
+            return;
+        }
+        if value.is_empty() {
+            return;
+        }
+        let Some(entry) = &mut self.entry else {
+            return;
+        };
+        let concept = &mut entry.concept;
+        let lang = self.lang.as_ref().and_then(|l| l.as_ref());
+        match (c.slot, &mut self.term) {
+            (Slot::Term, _) => {}
+            (Slot::Subject, _) => concept.subject.push(value),
+            (Slot::Definition, _) => match lang {
+                Some(tag) => {
+                    let section = concept.languages.entry(tag.primary.clone()).or_default();
+                    section.definition.get_or_insert(value);
+                }
+                None if self.lang.is_some() => {} // the language section is already an issue
+                None => append(&mut concept.note, value),
+            },
+            (Slot::Note, Some(t)) => append(&mut t.note, value),
+            (Slot::Note, None) => append(&mut concept.note, value),
+            (Slot::Status, Some(t)) => {
+                let status = match value.to_ascii_lowercase().as_str() {
+                    "notrecommended" | "notrecommendedterm-admn-sts" => Ok(TermStatus::Deprecated),
+                    _ => TermStatus::from_str(&value),
+                };
+                match status {
+                    Ok(s) => {
+                        t.status.get_or_insert(s);
+                    }
+                    Err(_) => {
+                        let message = format!("unknown term status {value:?} read as admitted");
+                        self.tally(c.offset, message);
+                    }
+                }
+            }
+            (Slot::Pos, Some(t)) => {
+                t.pos.get_or_insert(value);
+            }
+            (Slot::Gender, Some(t)) => {
+                t.gender.get_or_insert(value);
+            }
+            (Slot::TermType, Some(t)) => {
+                t.term_type.get_or_insert(value);
+            }
+            (Slot::Source, Some(t)) => {
+                t.source.get_or_insert(value);
+            }
+            // term-only categories are skipped outside terms when they start
+            (Slot::Status | Slot::Pos | Slot::Gender | Slot::TermType | Slot::Source, None) => {}
+        }
+    }
+
+    fn end_term(&mut self) -> Result<(), Stop> {
+        let Some(draft) = self.term.take() else {
+            return Ok(());
+        };
+        let Some(text) = draft.text else {
+            let message = format!("<{}> without <term>", draft.name);
+            return self.issue(draft.offset, message);
+        };
+        if text.is_empty() {
+            self.tally(draft.offset, "empty terms skipped".to_string());
+            return Ok(());
+        }
+        let (Some(Some(tag)), Some(entry)) = (&self.lang, &mut self.entry) else {
+            return Ok(());
+        };
+        entry
+            .first_term
+            .get_or_insert_with(|| (tag.primary.clone(), text.clone()));
+        let mut term = Term::new(&text, draft.status.unwrap_or_default());
+        term.region = tag.region.clone();
+        term.pos = draft.pos;
+        term.gender = draft.gender;
+        term.term_type = draft.term_type;
+        term.note = draft.note;
+        term.source = draft.source;
+        entry
+            .concept
+            .languages
+            .entry(tag.primary.clone())
+            .or_default()
+            .terms
+            .push(term);
+        Ok(())
+    }
+
+    fn end_entry(&mut self) -> Result<(), Stop> {
+        let Some(mut draft) = self.entry.take() else {
+            return Ok(());
+        };
+        if self.issues.len() > draft.issues_before {
+            return Ok(());
+        }
+        let Some((lang, text)) = draft.first_term.take() else {
+            self.tally(draft.offset, "entries without any term skipped".to_string());
+            return Ok(());
+        };
+        let explicit = !draft.concept.id.is_empty();
+        if !explicit {
+            let base = derived_id(&lang, &text);
+            let mut id = base.clone();
+            let mut n = 1;
+            while self.ids.contains_key(&id) {
+                n += 1;
+                id = format!("{base}-{n}");
+            }
+            draft.concept.id = id;
+        }
+        if let Some(&first) = self.ids.get(&draft.concept.id) {
+            let (line, column) = locate(self.text, first);
+            let message = format!(
+                "duplicate entry id {:?} (first used at line {line}, column {column})",
+                draft.concept.id
+            );
+            return self.issue(draft.offset, message);
+        }
+        self.ids.insert(draft.concept.id.clone(), draft.offset);
+        match draft.concept.normalize() {
+            Ok(concept) => self.concepts.push(concept),
+            Err(err) => self.issue(draft.offset, err.to_string())?,
+        }
+        Ok(())
+    }
+}
+
+/// Trims and collapses runs of whitespace to one space.
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Adds a paragraph to a note.
+fn append(note: &mut Option<String>, value: String) {
+    match note {
+        Some(n) => {
+            n.push('\n');
+            n.push_str(&value);
+        }
+        None => *note = Some(value),
+    }
+}
+
+/// A quick-xml error as a message for people.
+fn xml_error_message(e: &quick_xml::Error) -> String {
+    use quick_xml::errors::{IllFormedError, SyntaxError};
+    match e {
+        quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
+            format!("</{found}> does not close <{expected}>")
+        }
+        quick_xml::Error::IllFormed(IllFormedError::UnmatchedEndTag(name)) => {
+            format!("</{name}> closes no open element")
+        }
+        quick_xml::Error::Syntax(SyntaxError::UnclosedTag) => {
+            "tag not closed: `>` not found before the end of the file".to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The id of an entry without one: stable across imports of the same file, and the same as
+/// the CSV reader derives for the same term.
+fn derived_id(primary: &str, term: &str) -> String {
+    let digest = Sha256::digest(format!("{primary}\u{1f}{}", nfc(term.trim())).as_bytes());
+    format!("c-{}", &hex::encode(digest)[..16])
+}

@@ -6,3 +6,4 @@ mod common;
 mod csv_format;
 mod lang;
 mod store;
+mod tbx_format;
