@@ -44,6 +44,8 @@ pub enum ImportFormat {
     Csv,
     /// Tab-separated values.
     Tsv,
+    /// TBX 2019 (`<tbx>`) or TBX v2 (`<martif>`).
+    Tbx,
 }
 
 impl ImportFormat {
@@ -52,6 +54,7 @@ impl ImportFormat {
         match self {
             ImportFormat::Csv => "csv",
             ImportFormat::Tsv => "tsv",
+            ImportFormat::Tbx => "tbx",
         }
     }
 
@@ -60,6 +63,7 @@ impl ImportFormat {
         match name.to_ascii_lowercase().as_str() {
             "csv" => Some(ImportFormat::Csv),
             "tsv" | "tab" => Some(ImportFormat::Tsv),
+            "tbx" | "martif" => Some(ImportFormat::Tbx),
             _ => None,
         }
     }
@@ -69,13 +73,18 @@ impl ImportFormat {
         ImportFormat::from_name(path.extension()?.to_str()?)
     }
 
-    /// Guesses the format from the content: a tab in the first line means TSV, a comma CSV.
+    /// Guesses the format from the content: a `<tbx` or `<martif` root means TBX; otherwise a tab in
+    /// the first line means TSV, a comma CSV.
     pub fn sniff(bytes: &[u8]) -> Option<ImportFormat> {
         let head = &bytes[..bytes.len().min(4096)];
         let text = match encoding_rs::Encoding::for_bom(head) {
             Some((encoding, bom)) => encoding.decode_without_bom_handling(&head[bom..]).0,
             None => String::from_utf8_lossy(head),
         };
+        let lower = text.to_ascii_lowercase();
+        if lower.contains("<martif") || lower.contains("<tbx") {
+            return Some(ImportFormat::Tbx);
+        }
         let first = text.lines().next()?;
         if first.contains('\t') {
             Some(ImportFormat::Tsv)
@@ -91,6 +100,7 @@ impl ImportFormat {
         match self {
             ImportFormat::Csv => read_glossary(bytes, Delimiter::Comma, collection),
             ImportFormat::Tsv => read_glossary(bytes, Delimiter::Tab, collection),
+            ImportFormat::Tbx => crate::formats::tbx::read_tbx(bytes, collection),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! Modules, each owning one seam:
 //! - [`lang`]: language tags and the one analysis pipeline per language (search and check share it);
 //! - [`model`]: concepts, terms and statuses as plain serde data;
-//! - [`formats`]: bytes to model and back (CSV/TSV glossaries); no index, no HTTP;
+//! - [`formats`]: bytes to model (CSV/TSV and TBX glossaries); no index, no HTTP;
 //! - [`store`]: the tantivy termbase, its single writer thread and its readers;
 //! - [`search`]: term search over the store (exact, analysed, prefix, fuzzy) and its ranking;
 //! - [`import`]: applying a parsed glossary to a collection (merge / replace / dry run);

@@ -15,10 +15,10 @@ use crate::store::{OpenMode, Store};
 pub struct ImportArgs {
     #[command(flatten)]
     data: DataDir,
-    /// The glossary file (CSV or TSV; UTF-8 or UTF-16 with BOM).
+    /// The glossary file: CSV, TSV (UTF-8 or UTF-16 with BOM) or TBX (2019 or v2 `martif`).
     file: PathBuf,
     /// File format; guessed from the extension or the content when absent.
-    #[arg(long, value_parser = ["csv", "tsv"])]
+    #[arg(long, value_parser = ["csv", "tsv", "tbx"])]
     format: Option<String>,
     /// Collection to import into.
     #[arg(long, default_value = "default")]
@@ -49,7 +49,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     }
     .with_context(|| {
         format!(
-            "{}: cannot tell the format; pass --format csv or --format tsv",
+            "{}: cannot tell the format; pass --format csv, tsv or tbx",
             args.file.display()
         )
     })?;

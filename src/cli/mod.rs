@@ -37,7 +37,7 @@ pub struct DataDir {
 pub enum Command {
     /// Run the HTTP server (API at /api/v1, web page at /).
     Serve(serve::ServeArgs),
-    /// Import a glossary file (CSV or TSV) into a collection.
+    /// Import a glossary file (CSV, TSV or TBX) into a collection.
     Import(import::ImportArgs),
     /// Search the termbase from the command line.
     Search(search::SearchArgs),

@@ -179,7 +179,7 @@ fn declared_encoding(bytes: &[u8]) -> Result<&'static encoding_rs::Encoding, For
         Some(e) if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE => utf8,
         Some(e) => Ok(e),
         None => {
-            let column = (bytes.len() - rest.len()) + value_start + 1;
+            let column = at + 8 + eq + 1 + value_start + 1;
             Err(issue(
                 1,
                 column as u64,
@@ -377,6 +377,7 @@ impl<'t> TbxReader<'t> {
     fn read(mut self) -> Result<ParsedGlossary, Vec<FormatIssue>> {
         let _ = self.events();
         if !self.issues.is_empty() {
+            self.issues.sort_by_key(|i| (i.line, i.column));
             return Err(self.issues);
         }
         let text = self.text;
@@ -402,8 +403,11 @@ impl<'t> TbxReader<'t> {
     fn issue(&mut self, offset: usize, message: impl Into<String>) -> Result<(), Stop> {
         let (line, column) = locate(self.text, offset);
         if self.issues.len() >= MAX_ISSUES {
-            self.issues
-                .push(issue(line, column, format!("stopped after {MAX_ISSUES} problems")));
+            self.issues.push(issue(
+                line,
+                column,
+                format!("stopped after {MAX_ISSUES} problems"),
+            ));
             return Err(Stop);
         }
         self.issues.push(issue(line, column, message));
@@ -538,7 +542,10 @@ impl<'t> TbxReader<'t> {
                 Ok(v) => v.into_owned(),
                 Err(err) => {
                     let key = attr.key.as_ref().to_string();
-                    return Err(self.fatal(offset, format!("attribute {key}: {}", xml_error_message(&err))));
+                    return Err(self.fatal(
+                        offset,
+                        format!("attribute {key}: {}", xml_error_message(&err)),
+                    ));
                 }
             };
             out.push((attr.key.as_ref().to_string(), value));
@@ -559,8 +566,14 @@ impl TbxReader<'_> {
     fn start(&mut self, e: &BytesStart<'_>, offset: usize) -> Result<(), Stop> {
         let parent = self.stack.last().map(|o| o.role);
         match parent {
-            Some(Role::Skip | Role::Skipped) => return Ok(self.push(e, offset, Role::Skipped)),
-            Some(Role::Capture | Role::Inline) => return Ok(self.push(e, offset, Role::Inline)),
+            Some(Role::Skip | Role::Skipped) => {
+                self.push(e, offset, Role::Skipped);
+                return Ok(());
+            }
+            Some(Role::Capture | Role::Inline) => {
+                self.push(e, offset, Role::Inline);
+                return Ok(());
+            }
             _ => {}
         }
         let attributes = self.attributes(e, offset)?;
@@ -924,12 +937,16 @@ fn append(note: &mut Option<String>, value: String) {
 /// A quick-xml error as a message for people.
 fn xml_error_message(e: &quick_xml::Error) -> String {
     use quick_xml::errors::{IllFormedError, SyntaxError};
+    use quick_xml::escape::EscapeError;
     match e {
         quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
             format!("</{found}> does not close <{expected}>")
         }
         quick_xml::Error::IllFormed(IllFormedError::UnmatchedEndTag(name)) => {
             format!("</{name}> closes no open element")
+        }
+        quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(_, name)) => {
+            format!("undefined entity &{name}; (entities declared in a DTD are not expanded)")
         }
         quick_xml::Error::Syntax(SyntaxError::UnclosedTag) => {
             "tag not closed: `>` not found before the end of the file".to_string()

@@ -438,11 +438,11 @@ async fn import_file(
     let format = match p.format.as_deref().filter(|f| !f.is_empty()) {
         Some(name) => ImportFormat::from_name(name).ok_or_else(|| {
             ApiError::bad_request(format!(
-                "format {name:?} is not supported here (expected csv or tsv)"
+                "format {name:?} is not supported (expected csv, tsv or tbx)"
             ))
         })?,
         None => guess_format(&req, filename.as_deref(), &bytes).ok_or_else(|| {
-            ApiError::bad_request("cannot tell the file's format: add ?format=csv or ?format=tsv")
+            ApiError::bad_request("cannot tell the file's format: add ?format=csv, tsv or tbx")
         })?,
     };
     let opts = ImportOptions {
@@ -474,6 +474,10 @@ fn guess_format(req: &HttpRequest, filename: Option<&str>, bytes: &[u8]) -> Opti
     }
     if content_type.starts_with("text/tab-separated-values") {
         return Some(ImportFormat::Tsv);
+    }
+    if content_type.starts_with("application/x-tbx") || content_type.starts_with("application/tbx")
+    {
+        return Some(ImportFormat::Tbx);
     }
     ImportFormat::sniff(bytes)
 }

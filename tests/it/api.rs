@@ -595,3 +595,50 @@ async fn stats_count_the_sample_glossary() {
         "the web page is served at /"
     );
 }
+
+#[actix_web::test]
+async fn tbx_files_import_through_the_api() {
+    let fx = Fixture::new();
+    let app = init_service(app(fx.state.clone())).await;
+    let ibm = std::fs::read(crate::common::corpus("tbx/okapi-ibm.tbx")).unwrap();
+    // format from the content
+    let (status, _, body) = send(
+        &app,
+        import_req("/api/v1/import?collection=ibm", &fx.admin, &ibm),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["format"], "tbx");
+    let added = body["concepts"]["added"].as_u64().unwrap();
+    assert!(added > 0);
+    assert!(
+        !body["warnings"].as_array().unwrap().is_empty(),
+        "unknown categories are reported"
+    );
+    let (_, _, again) = send(
+        &app,
+        import_req("/api/v1/import?collection=ibm&format=tbx", &fx.admin, &ibm),
+    )
+    .await;
+    assert_eq!(again["concepts"]["added"], 0);
+    assert_eq!(again["concepts"]["unchanged"].as_u64(), Some(added));
+    let (_, hit) = get(
+        &app,
+        &search_uri("historiques de navigation", "&lang=fr"),
+        None,
+    )
+    .await;
+    assert_eq!(hit_ids(&hit), ["c1"]);
+    assert_eq!(hit["hits"][0]["concept"]["collection"], "ibm");
+    // a malformed TBX: 422 with line and column, nothing imported
+    let bad = b"<?xml version=\"1.0\"?>\n<martif type=\"TBX\">\n<text><body>\n<termEntry id=\"x\"><langSet xml:lang=\"en\"><tig><term>ok</term></tig></langSet>\n</body></text></martif>\n";
+    let (status, _, body) = send(
+        &app,
+        import_req("/api/v1/import?collection=bad&format=tbx", &fx.admin, bad),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["errors"][0]["line"].as_u64().unwrap() >= 4, "{body}");
+    let (_, collections) = get(&app, "/api/v1/collections", None).await;
+    assert!(!collections.to_string().contains("\"bad\""));
+}
