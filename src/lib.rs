@@ -7,12 +7,14 @@
 //! - [`store`]: the tantivy termbase, its single writer thread and its readers;
 //! - [`search`]: term search over the store (exact, analysed, prefix, fuzzy) and its ranking;
 //! - [`import`]: applying a parsed glossary to a collection (merge / replace / dry run);
+//! - [`export`]: writing collections out as TBX, TBX v2 or CSV;
 //! - [`auth`]: API keys, hashed in the data directory, and roles;
 //! - [`server`]: the actix-web application, routes, problem+json errors;
 //! - [`cli`]: the `hexaglot` command line, thin over the library.
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod export;
 pub mod cli;
 pub mod formats;
 pub mod import;

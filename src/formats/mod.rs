@@ -1,6 +1,7 @@
 //! Glossary and memory files to the model and back. No index, no HTTP.
 
 pub mod csv;
+pub mod export;
 pub mod tbx;
 
 use crate::model::Concept;

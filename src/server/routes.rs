@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState};
 use crate::auth::Role;
+use crate::formats::export::{ExportFilter, ExportFormat};
 use crate::import::{self, ImportFormat, ImportMode, ImportOptions};
 use crate::lang::LangTag;
 use crate::model::{check_name, now_rfc3339, Concept, TermStatus, DEFAULT_COLLECTION};
@@ -29,6 +30,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/concepts/{id}", web::put().to(put_concept))
                 .route("/concepts/{id}", web::delete().to(delete_concept))
                 .route("/import", web::post().to(import_file))
+                .route("/export", web::get().to(export_file))
                 .route("/stats", web::get().to(stats))
                 .route("/collections", web::get().to(collections))
                 .route("/collections/{name}", web::delete().to(delete_collection)),
@@ -561,4 +563,84 @@ async fn delete_collection(
         Some(_) => Ok(HttpResponse::NoContent().finish()),
         None => Err(ApiError::not_found(format!("no collection {name:?}"))),
     }
+}
+
+#[derive(Deserialize)]
+struct ExportParams {
+    format: Option<String>,
+    lang: Option<String>,
+    subject: Option<String>,
+    collection: Option<String>,
+}
+
+/// A `Write` that hands 64 KiB chunks to the response stream; fails once the client is gone.
+struct ChunkWriter {
+    buf: Vec<u8>,
+    tx: tokio::sync::mpsc::Sender<Result<web::Bytes, std::io::Error>>,
+}
+
+impl ChunkWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = web::Bytes::from(std::mem::take(&mut self.buf));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
+    }
+}
+
+impl std::io::Write for ChunkWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 64 * 1024 {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+async fn export_file(
+    state: Data,
+    req: HttpRequest,
+    params: web::Query<ExportParams>,
+) -> Result<HttpResponse, ApiError> {
+    state.require(&req, Role::Admin)?;
+    let p = params.into_inner();
+    let name = p.format.as_deref().unwrap_or("tbx");
+    let format = ExportFormat::from_name(name).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "export format {name:?} is not supported (expected tbx, tbx-v2 or csv)"
+        ))
+    })?;
+    let filter = ExportFilter {
+        langs: lang_keys(&list(&p.lang))?,
+        subjects: list(&p.subject),
+    };
+    let collections = list(&p.collection);
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let store = state.store.clone();
+    let errors = tx.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let out = ChunkWriter { buf: Vec::new(), tx };
+        if let Err(e) = crate::export::export(&store, &collections, format, &filter, out) {
+            tracing::warn!(error = %e, "export stopped");
+            let _ = errors.blocking_send(Err(std::io::Error::other(e.to_string())));
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"hexaglot.{}\"", format.extension()),
+        ))
+        .streaming(stream))
 }

@@ -315,6 +315,37 @@ impl Store {
         concepts_in(&self.searcher(), &self.shared.fields, collection)
     }
 
+    /// Calls `f` with every concept of `collections` (all when empty), segment by segment in
+    /// document order, reading the stored concepts directly (no query).
+    pub fn for_each_concept<E>(
+        &self,
+        collections: &[String],
+        mut f: impl FnMut(Concept) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        E: From<StoreError>,
+    {
+        let searcher = self.searcher();
+        let fields = &self.shared.fields;
+        for segment in searcher.segment_readers() {
+            let store = segment
+                .get_store_reader(16)
+                .map_err(|e| StoreError::Index(e.into()))?;
+            for doc_id in segment.doc_ids_alive() {
+                let doc: TantivyDocument = store.get(doc_id).map_err(StoreError::Index)?;
+                let Some(json) = doc.get_first(fields.json).and_then(|v| v.as_str()) else {
+                    continue;
+                };
+                let concept: Concept = serde_json::from_str(json)
+                    .map_err(|e| StoreError::Corrupt(format!("doc {doc_id}"), e.to_string()))?;
+                if collections.is_empty() || collections.contains(&concept.collection) {
+                    f(concept)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Runs `change` on the writer thread; commits and reloads when it returns `Ok`, discards
     /// everything it did when it returns `Err`.
     pub fn write<T, F>(&self, change: F) -> Result<T, StoreError>

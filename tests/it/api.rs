@@ -642,3 +642,71 @@ async fn tbx_files_import_through_the_api() {
     let (_, collections) = get(&app, "/api/v1/collections", None).await;
     assert!(!collections.to_string().contains("\"bad\""));
 }
+
+async fn body_text<S, B>(app: &S, uri: &str, key: &str) -> (StatusCode, String)
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    B: actix_web::body::MessageBody,
+{
+    let req = request(Method::GET, uri, Some(key), None).to_request();
+    let resp = actix_web::test::call_service(app, req).await;
+    let status = resp.status();
+    let bytes = actix_web::test::read_body(resp).await;
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+/// A concept without what an export may not carry over (collection, version, time).
+fn content(mut c: hexaglot::model::Concept) -> hexaglot::model::Concept {
+    c.collection = String::new();
+    c.version = 0;
+    c.updated_at = String::new();
+    c
+}
+
+#[actix_web::test]
+async fn exports_round_trip_through_import() {
+    let fx = Fixture::new();
+    let app = init_service(app(fx.state.clone())).await;
+    // a concept with every field the model holds, regions and all five statuses
+    let full = json!({"subject": ["cybercrime", "treaty-law"], "note": "concept note, with \"quotes\" & <angles>",
+        "languages": {
+            "en": {"definition": "A treaty on crime, signed in Hanoi.", "terms": [
+                {"text": "Test Convention", "status": "preferred", "pos": "noun", "gender": "neuter", "type": "fullForm", "note": "a note", "source": "UNTERM"},
+                {"text": "TC", "status": "admitted", "type": "abbreviation"},
+                {"text": "old name", "status": "superseded"},
+                {"text": "bad name", "status": "forbidden"}]},
+            "fr-CA": {"terms": [{"text": "Convention d’essai", "status": "preferred", "gender": "feminine"}]},
+            "fr": {"terms": [{"text": "convention test", "status": "deprecated"}]}}});
+    let (status, _, _) = send(&app, request(Method::PUT, "/api/v1/concepts/full?collection=un-cybercrime-convention", Some(&fx.editor), Some(full))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let source: Vec<_> = fx.state.store.concepts_in("un-cybercrime-convention").unwrap();
+    assert_eq!(source.len(), 28);
+    let (status, _) = body_text(&app, "/api/v1/export?format=tbx", &fx.editor).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    for format in ["tbx", "tbx-v2", "csv"] {
+        let (status, text) = body_text(&app, &format!("/api/v1/export?format={format}&collection=un-cybercrime-convention"), &fx.admin).await;
+        assert_eq!(status, StatusCode::OK, "{format}: {text}");
+        assert!(text.contains("Convention de Hanoï"), "{format}");
+        let target = format!("rt-{format}");
+        let import_format = if format == "csv" { "csv" } else { "tbx" };
+        let (status, _, report) = send(&app, import_req(&format!("/api/v1/import?format={import_format}&collection={target}"), &fx.admin, text.as_bytes())).await;
+        assert_eq!(status, StatusCode::OK, "{format}: {report}");
+        assert_eq!(report["concepts"]["added"], 28, "{format}: {report}");
+        let mut back: Vec<_> = fx.state.store.concepts_in(&target).unwrap().into_iter().map(content).collect();
+        let mut want: Vec<_> = source.iter().cloned().map(content).collect();
+        back.sort_by(|a, b| a.id.cmp(&b.id));
+        want.sort_by(|a, b| a.id.cmp(&b.id));
+        for (a, b) in want.iter().zip(&back) {
+            assert_eq!(a, b, "{format}: {} changed in the round trip", a.id);
+        }
+        assert_eq!(back.len(), want.len());
+    }
+    // filters: one language, one subject
+    let (_, text) = body_text(&app, "/api/v1/export?format=csv&lang=fr&subject=event", &fx.admin).await;
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r.contains(",fr,") || r.contains(",fr-")), "{text}");
+    assert!(text.contains("cérémonie de signature") && !text.contains("Hanoï"), "{text}");
+    let (status, _) = body_text(&app, "/api/v1/export?format=pdf", &fx.admin).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
