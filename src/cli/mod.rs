@@ -1,5 +1,6 @@
 //! The `hexaglot` command line: argument parsing and one thin function per subcommand.
 
+mod export;
 mod import;
 mod keys;
 mod search;
@@ -39,6 +40,8 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// Import a glossary file (CSV, TSV or TBX) into a collection.
     Import(import::ImportArgs),
+    /// Export collections as TBX (2019 or v2) or CSV.
+    Export(export::ExportArgs),
     /// Search the termbase from the command line.
     Search(search::SearchArgs),
     /// Manage API keys.
@@ -50,6 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Import(args) => import::run(args),
+        Command::Export(args) => export::run(args),
         Command::Search(args) => search::run(args),
         Command::Keys(args) => keys::run(args),
     }

@@ -60,7 +60,9 @@ impl ExportFilter {
             return None;
         }
         if !self.langs.is_empty() {
-            concept.languages.retain(|lang, _| self.langs.contains(lang));
+            concept
+                .languages
+                .retain(|lang, _| self.langs.contains(lang));
         }
         concept
             .languages
@@ -190,7 +192,11 @@ impl<W: Write> ExportWriter<W> {
                         writeln!(out, "    <descrip type=\"definition\">{}</descrip>", xml(d))?;
                     }
                 }
-                for t in section.terms.iter().filter(|t| t.region.as_deref() == *region) {
+                for t in section
+                    .terms
+                    .iter()
+                    .filter(|t| t.region.as_deref() == *region)
+                {
                     writeln!(out, "    <{term_el}>")?;
                     writeln!(out, "      <term>{}</term>", xml(&t.text))?;
                     let notes = [

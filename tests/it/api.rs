@@ -645,7 +645,11 @@ async fn tbx_files_import_through_the_api() {
 
 async fn body_text<S, B>(app: &S, uri: &str, key: &str) -> (StatusCode, String)
 where
-    S: actix_web::dev::Service<actix_http::Request, Response = actix_web::dev::ServiceResponse<B>, Error = actix_web::Error>,
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = actix_web::dev::ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
     B: actix_web::body::MessageBody,
 {
     let req = request(Method::GET, uri, Some(key), None).to_request();
@@ -677,22 +681,55 @@ async fn exports_round_trip_through_import() {
                 {"text": "bad name", "status": "forbidden"}]},
             "fr-CA": {"terms": [{"text": "Convention d’essai", "status": "preferred", "gender": "feminine"}]},
             "fr": {"terms": [{"text": "convention test", "status": "deprecated"}]}}});
-    let (status, _, _) = send(&app, request(Method::PUT, "/api/v1/concepts/full?collection=un-cybercrime-convention", Some(&fx.editor), Some(full))).await;
+    let (status, _, _) = send(
+        &app,
+        request(
+            Method::PUT,
+            "/api/v1/concepts/full?collection=un-cybercrime-convention",
+            Some(&fx.editor),
+            Some(full),
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
-    let source: Vec<_> = fx.state.store.concepts_in("un-cybercrime-convention").unwrap();
+    let source: Vec<_> = fx
+        .state
+        .store
+        .concepts_in("un-cybercrime-convention")
+        .unwrap();
     assert_eq!(source.len(), 28);
     let (status, _) = body_text(&app, "/api/v1/export?format=tbx", &fx.editor).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     for format in ["tbx", "tbx-v2", "csv"] {
-        let (status, text) = body_text(&app, &format!("/api/v1/export?format={format}&collection=un-cybercrime-convention"), &fx.admin).await;
+        let (status, text) = body_text(
+            &app,
+            &format!("/api/v1/export?format={format}&collection=un-cybercrime-convention"),
+            &fx.admin,
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{format}: {text}");
         assert!(text.contains("Convention de Hanoï"), "{format}");
         let target = format!("rt-{format}");
         let import_format = if format == "csv" { "csv" } else { "tbx" };
-        let (status, _, report) = send(&app, import_req(&format!("/api/v1/import?format={import_format}&collection={target}"), &fx.admin, text.as_bytes())).await;
+        let (status, _, report) = send(
+            &app,
+            import_req(
+                &format!("/api/v1/import?format={import_format}&collection={target}"),
+                &fx.admin,
+                text.as_bytes(),
+            ),
+        )
+        .await;
         assert_eq!(status, StatusCode::OK, "{format}: {report}");
         assert_eq!(report["concepts"]["added"], 28, "{format}: {report}");
-        let mut back: Vec<_> = fx.state.store.concepts_in(&target).unwrap().into_iter().map(content).collect();
+        let mut back: Vec<_> = fx
+            .state
+            .store
+            .concepts_in(&target)
+            .unwrap()
+            .into_iter()
+            .map(content)
+            .collect();
         let mut want: Vec<_> = source.iter().cloned().map(content).collect();
         back.sort_by(|a, b| a.id.cmp(&b.id));
         want.sort_by(|a, b| a.id.cmp(&b.id));
@@ -702,11 +739,23 @@ async fn exports_round_trip_through_import() {
         assert_eq!(back.len(), want.len());
     }
     // filters: one language, one subject
-    let (_, text) = body_text(&app, "/api/v1/export?format=csv&lang=fr&subject=event", &fx.admin).await;
+    let (_, text) = body_text(
+        &app,
+        "/api/v1/export?format=csv&lang=fr&subject=event",
+        &fx.admin,
+    )
+    .await;
     let rows: Vec<&str> = text.lines().skip(1).collect();
     assert!(!rows.is_empty());
-    assert!(rows.iter().all(|r| r.contains(",fr,") || r.contains(",fr-")), "{text}");
-    assert!(text.contains("cérémonie de signature") && !text.contains("Hanoï"), "{text}");
+    assert!(
+        rows.iter()
+            .all(|r| r.contains(",fr,") || r.contains(",fr-")),
+        "{text}"
+    );
+    assert!(
+        text.contains("cérémonie de signature") && !text.contains("Hanoï"),
+        "{text}"
+    );
     let (status, _) = body_text(&app, "/api/v1/export?format=pdf", &fx.admin).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }

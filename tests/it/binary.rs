@@ -195,6 +195,33 @@ fn restarting_never_loads_the_sample_twice() {
         let exit = server.child.wait().unwrap();
         assert!(exit.success(), "graceful shutdown exits 0: {exit:?}");
     }
+    // the CLI exports what the server loaded
+    let data = dir.path().to_str().unwrap();
+    let out = dir.path().join("sample.csv");
+    let run = hexaglot(&[
+        "export",
+        "--format",
+        "csv",
+        "--data-dir",
+        data,
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        1 + 180,
+        "a header and one row per term"
+    );
+    let tbx = hexaglot(&["export", "--lang", "ar", "--data-dir", data]);
+    let tbx = String::from_utf8(tbx.stdout).unwrap();
+    assert!(tbx.contains("<langSec xml:lang=\"ar\">") && !tbx.contains("xml:lang=\"fr\""));
+    assert_eq!(tbx.matches("<conceptEntry ").count(), 27);
 }
 
 #[test]

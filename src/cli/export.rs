@@ -1,0 +1,74 @@
+//! `hexaglot export`: write collections as TBX, TBX v2 or CSV.
+
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+use super::DataDir;
+use crate::formats::export::{ExportFilter, ExportFormat};
+use crate::lang::LangTag;
+use crate::store::{OpenMode, Store};
+
+/// Options of `hexaglot export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// tbx (TBX 2019, TBX-Basic DCA), tbx-v2 (martif, for older tools) or csv (one term a row).
+    #[arg(long, default_value = "tbx", value_parser = ["tbx", "tbx-v2", "csv"])]
+    format: String,
+    /// Only these languages, comma-separated (en,fr,zh-CN ...).
+    #[arg(long)]
+    lang: Option<String>,
+    /// Only concepts with one of these subjects, comma-separated.
+    #[arg(long)]
+    subject: Option<String>,
+    /// Only these collections, comma-separated (all by default).
+    #[arg(long)]
+    collection: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+fn split(value: &Option<String>) -> Vec<String> {
+    value
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let format = ExportFormat::from_name(&args.format).context("unknown export format")?;
+    let langs = split(&args.lang)
+        .iter()
+        .map(|l| LangTag::parse(l).map(|t| t.primary))
+        .collect::<Result<Vec<_>, _>>()?;
+    let filter = ExportFilter {
+        langs,
+        subjects: split(&args.subject),
+    };
+    let store = Store::open(&args.data.data_dir, OpenMode::ReadOnly)?;
+    let out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let written = crate::export::export(
+        &store,
+        &split(&args.collection),
+        format,
+        &filter,
+        BufWriter::new(out),
+    )?;
+    eprintln!("exported {written} concepts as {}", args.format);
+    Ok(ExitCode::SUCCESS)
+}
