@@ -4,6 +4,7 @@ mod api;
 mod binary;
 mod common;
 mod csv_format;
+mod interop;
 mod lang;
 mod store;
 mod tbx_format;
