@@ -46,6 +46,8 @@ pub enum ImportFormat {
     Tsv,
     /// TBX 2019 (`<tbx>`) or TBX v2 (`<martif>`).
     Tbx,
+    /// Excel workbook (Office Open XML), one worksheet read like a CSV file.
+    Xlsx,
 }
 
 impl ImportFormat {
@@ -55,6 +57,7 @@ impl ImportFormat {
             ImportFormat::Csv => "csv",
             ImportFormat::Tsv => "tsv",
             ImportFormat::Tbx => "tbx",
+            ImportFormat::Xlsx => "xlsx",
         }
     }
 
@@ -64,6 +67,7 @@ impl ImportFormat {
             "csv" => Some(ImportFormat::Csv),
             "tsv" | "tab" => Some(ImportFormat::Tsv),
             "tbx" | "martif" => Some(ImportFormat::Tbx),
+            "xlsx" => Some(ImportFormat::Xlsx),
             _ => None,
         }
     }
@@ -73,9 +77,12 @@ impl ImportFormat {
         ImportFormat::from_name(path.extension()?.to_str()?)
     }
 
-    /// Guesses the format from the content: a `<tbx` or `<martif` root means TBX; otherwise a tab in
-    /// the first line means TSV, a comma CSV.
+    /// Guesses the format from the content: a zip archive (`PK\x03\x04`) means XLSX, a `<tbx` or
+    /// `<martif` root TBX; otherwise a tab in the first line means TSV, a comma CSV.
     pub fn sniff(bytes: &[u8]) -> Option<ImportFormat> {
+        if bytes.starts_with(b"PK\x03\x04") {
+            return Some(ImportFormat::Xlsx);
+        }
         let head = &bytes[..bytes.len().min(4096)];
         let text = match encoding_rs::Encoding::for_bom(head) {
             Some((encoding, bom)) => encoding.decode_without_bom_handling(&head[bom..]).0,
@@ -95,12 +102,24 @@ impl ImportFormat {
         }
     }
 
-    /// Reads a glossary of this format.
+    /// Reads a glossary of this format (an XLSX file: its first worksheet).
     pub fn read(self, bytes: &[u8], collection: &str) -> Result<ParsedGlossary, FormatError> {
+        self.read_with_sheet(bytes, None, collection)
+    }
+
+    /// Reads a glossary of this format; `sheet` names the worksheet of an XLSX file (the first
+    /// when `None`) and is ignored by the other formats.
+    pub fn read_with_sheet(
+        self,
+        bytes: &[u8],
+        sheet: Option<&str>,
+        collection: &str,
+    ) -> Result<ParsedGlossary, FormatError> {
         match self {
             ImportFormat::Csv => read_glossary(bytes, Delimiter::Comma, collection),
             ImportFormat::Tsv => read_glossary(bytes, Delimiter::Tab, collection),
             ImportFormat::Tbx => crate::formats::tbx::read_tbx(bytes, collection),
+            ImportFormat::Xlsx => crate::formats::xlsx::read_xlsx(bytes, sheet, collection),
         }
     }
 }
@@ -344,7 +363,8 @@ pub enum SeedError {
     Store(#[from] StoreError),
 }
 
-/// Loads the glossaries of `dir` (each `*.tsv`/`*.csv` into the collection named after the file),
+/// Loads the glossaries of `dir` (each `*.tsv`, `*.csv`, `*.tbx` or `*.xlsx` into the collection
+/// named after the file),
 /// or the embedded sample when `dir` does not exist, into a store that has never been seeded and
 /// holds no concepts. Seeding is one transaction, so it happens once or not at all.
 /// Returns the number of concepts loaded.

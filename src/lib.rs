@@ -14,8 +14,8 @@
 #![warn(missing_docs)]
 
 pub mod auth;
-pub mod export;
 pub mod cli;
+pub mod export;
 pub mod formats;
 pub mod import;
 pub mod lang;

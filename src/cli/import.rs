@@ -15,11 +15,14 @@ use crate::store::{OpenMode, Store};
 pub struct ImportArgs {
     #[command(flatten)]
     data: DataDir,
-    /// The glossary file: CSV, TSV (UTF-8 or UTF-16 with BOM) or TBX (2019 or v2 `martif`).
+    /// The glossary file: CSV, TSV (UTF-8 or UTF-16 with BOM), TBX (2019 or v2 `martif`) or XLSX.
     file: PathBuf,
     /// File format; guessed from the extension or the content when absent.
-    #[arg(long, value_parser = ["csv", "tsv", "tbx"])]
+    #[arg(long, value_parser = ["csv", "tsv", "tbx", "xlsx"])]
     format: Option<String>,
+    /// XLSX: the sheet to read (the first one by default).
+    #[arg(long)]
+    sheet: Option<String>,
     /// Collection to import into.
     #[arg(long, default_value = "default")]
     collection: String,
@@ -49,7 +52,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     }
     .with_context(|| {
         format!(
-            "{}: cannot tell the format; pass --format csv, tsv or tbx",
+            "{}: cannot tell the format; pass --format csv, tsv, tbx or xlsx",
             args.file.display()
         )
     })?;
@@ -57,7 +60,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     if let Some(server) = &args.server {
         return remote(&args, server, format, bytes);
     }
-    let parsed = match format.read(&bytes, &args.collection) {
+    let parsed = match format.read_with_sheet(&bytes, args.sheet.as_deref(), &args.collection) {
         Ok(p) => p,
         Err(e) => {
             for issue in &e.issues {
@@ -120,12 +123,16 @@ fn remote(
     bytes: Vec<u8>,
 ) -> anyhow::Result<ExitCode> {
     let url = format!(
-        "{}/api/v1/import?format={}&collection={}&mode={}&dry_run={}",
+        "{}/api/v1/import?format={}&collection={}&mode={}&dry_run={}{}",
         server.trim_end_matches('/'),
         format.name(),
         args.collection,
         args.mode,
-        args.dry_run
+        args.dry_run,
+        args.sheet
+            .as_deref()
+            .map(|s| format!("&sheet={s}"))
+            .unwrap_or_default()
     );
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

@@ -38,7 +38,7 @@ pub struct DataDir {
 pub enum Command {
     /// Run the HTTP server (API at /api/v1, web page at /).
     Serve(serve::ServeArgs),
-    /// Import a glossary file (CSV, TSV or TBX) into a collection.
+    /// Import a glossary file (CSV, TSV, TBX or XLSX) into a collection.
     Import(import::ImportArgs),
     /// Export collections as TBX (2019 or v2) or CSV.
     Export(export::ExportArgs),

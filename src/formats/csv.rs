@@ -96,6 +96,23 @@ pub fn read_glossary(
         Delimiter::Comma => csv_rows(&text).map_err(|i| fail(vec![i]))?,
         Delimiter::Tab => tsv_rows(&text),
     };
+    read_rows(rows, format, collection, Some(delimiter))
+}
+
+/// Reads glossary rows, the first being the header, into normalised concepts of `collection`:
+/// everything [`read_glossary`] does after splitting the file into rows, shared with the XLSX
+/// reader. `format` names the format in errors; `delimiter`, when the rows come from a delimited
+/// file, lets an unrecognised single-column header suggest another separator.
+pub(crate) fn read_rows(
+    rows: Vec<Row>,
+    format: &'static str,
+    collection: &str,
+    delimiter: Option<Delimiter>,
+) -> Result<ParsedGlossary, FormatError> {
+    let fail = |issues: Vec<FormatIssue>| FormatError { format, issues };
+    if let Err(e) = check_name("collection", collection) {
+        return Err(fail(vec![issue(1, 1, e.to_string())]));
+    }
     let Some((header, body)) = rows.split_first() else {
         return Err(fail(vec![issue(1, 1, "empty file")]));
     };
@@ -270,10 +287,12 @@ fn locate(prefix: &str) -> (u64, u64) {
 // ---------------------------------------------------------------------------------------------
 // Rows
 
-/// One record with the 1-based physical line it starts on.
-struct Row {
-    line: u64,
-    fields: Vec<String>,
+/// One record with the 1-based physical line it starts on (XLSX: the spreadsheet row number).
+pub(crate) struct Row {
+    /// 1-based line (or spreadsheet row) used in issues and warnings.
+    pub(crate) line: u64,
+    /// The cells; field `i` is reported as column `i + 1`.
+    pub(crate) fields: Vec<String>,
 }
 
 impl Row {
@@ -604,7 +623,10 @@ struct LanguageColumn {
 
 impl Layout {
     /// Picks the layout from the header row; also returns the names of the ignored columns.
-    fn from_header(row: &Row, delimiter: Delimiter) -> Result<(Layout, Vec<String>), FormatIssue> {
+    fn from_header(
+        row: &Row,
+        delimiter: Option<Delimiter>,
+    ) -> Result<(Layout, Vec<String>), FormatIssue> {
         let mut h = Header::new(row);
         let layout = if let Some([lang, term]) = h.take_all([LANG, TERM]) {
             let note = h.take(NOTE).or_else(|| h.take(TERM_NOTE));
@@ -688,7 +710,7 @@ impl Layout {
     }
 }
 
-fn unknown_header(h: &Header, line: u64, delimiter: Delimiter) -> FormatIssue {
+fn unknown_header(h: &Header, line: u64, delimiter: Option<Delimiter>) -> FormatIssue {
     let found = h.names.join(", ");
     let mut message = format!(
         "unrecognised header ({found}); expected one of: `lang` and `term` columns (one term per \
@@ -696,7 +718,7 @@ fn unknown_header(h: &Header, line: u64, delimiter: Delimiter) -> FormatIssue {
          sourceString, targetString` (source/target pairs); or language-tag columns such as \
          `id, en, fr, es` (one column per language)"
     );
-    if h.names.len() == 1 {
+    if let (1, Some(delimiter)) = (h.names.len(), delimiter) {
         let other = match delimiter {
             Delimiter::Comma => [';', '\t'].into_iter().find(|&c| h.names[0].contains(c)),
             Delimiter::Tab => [',', ';'].into_iter().find(|&c| h.names[0].contains(c)),

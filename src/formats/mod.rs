@@ -3,6 +3,7 @@
 pub mod csv;
 pub mod export;
 pub mod tbx;
+pub mod xlsx;
 
 use crate::model::Concept;
 

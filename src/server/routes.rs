@@ -338,6 +338,7 @@ async fn delete_concept(
 #[derive(Deserialize)]
 struct ImportParams {
     format: Option<String>,
+    sheet: Option<String>,
     mode: Option<String>,
     dry_run: Option<String>,
     collection: Option<String>,
@@ -440,11 +441,13 @@ async fn import_file(
     let format = match p.format.as_deref().filter(|f| !f.is_empty()) {
         Some(name) => ImportFormat::from_name(name).ok_or_else(|| {
             ApiError::bad_request(format!(
-                "format {name:?} is not supported (expected csv, tsv or tbx)"
+                "format {name:?} is not supported (expected csv, tsv, tbx or xlsx)"
             ))
         })?,
         None => guess_format(&req, filename.as_deref(), &bytes).ok_or_else(|| {
-            ApiError::bad_request("cannot tell the file's format: add ?format=csv, tsv or tbx")
+            ApiError::bad_request(
+                "cannot tell the file's format: add ?format=csv, tsv, tbx or xlsx",
+            )
         })?,
     };
     let opts = ImportOptions {
@@ -453,8 +456,9 @@ async fn import_file(
         dry_run,
     };
     let store = state.store.clone();
+    let sheet = p.sheet.filter(|s| !s.is_empty());
     let report = web::block(move || -> Result<_, ApiError> {
-        let parsed = format.read(&bytes, &collection)?;
+        let parsed = format.read_with_sheet(&bytes, sheet.as_deref(), &collection)?;
         Ok(import::apply(&store, parsed, format, &opts)?)
     })
     .await??;
@@ -627,7 +631,10 @@ async fn export_file(
     let store = state.store.clone();
     let errors = tx.clone();
     actix_web::rt::task::spawn_blocking(move || {
-        let out = ChunkWriter { buf: Vec::new(), tx };
+        let out = ChunkWriter {
+            buf: Vec::new(),
+            tx,
+        };
         if let Err(e) = crate::export::export(&store, &collections, format, &filter, out) {
             tracing::warn!(error = %e, "export stopped");
             let _ = errors.blocking_send(Err(std::io::Error::other(e.to_string())));

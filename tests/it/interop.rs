@@ -13,7 +13,14 @@ fn translate_toolkit_reads_the_tbx_v2_export() {
     let fx = Fixture::new();
     let out = fx.path().join("export.tbx");
     let file = std::fs::File::create(&out).unwrap();
-    let n = hexaglot::export::export(&fx.state.store, &[], ExportFormat::TbxV2, &ExportFilter::default(), file).unwrap();
+    let n = hexaglot::export::export(
+        &fx.state.store,
+        &[],
+        ExportFormat::TbxV2,
+        &ExportFilter::default(),
+        file,
+    )
+    .unwrap();
     assert_eq!(n, 27);
     let mut expected: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
     fx.state
@@ -21,7 +28,10 @@ fn translate_toolkit_reads_the_tbx_v2_export() {
         .for_each_concept(&[], |c| -> Result<(), hexaglot::store::StoreError> {
             let langs = expected.entry(c.id.clone()).or_default();
             for (lang, t) in c.terms() {
-                langs.entry(lang.to_string()).or_default().push(t.text.clone());
+                langs
+                    .entry(lang.to_string())
+                    .or_default()
+                    .push(t.text.clone());
             }
             Ok(())
         })
@@ -41,5 +51,8 @@ fn translate_toolkit_reads_the_tbx_v2_export() {
         "translate-toolkit is missing: pip install translate-toolkit (bash .ci/run does)"
     );
     assert!(run.status.success(), "{stdout}\n{stderr}");
-    assert!(stdout.contains("read 27 concepts, 180 terms; 0 problems"), "{stdout}");
+    assert!(
+        stdout.contains("read 27 concepts, 180 terms; 0 problems"),
+        "{stdout}"
+    );
 }

@@ -8,3 +8,4 @@ mod interop;
 mod lang;
 mod store;
 mod tbx_format;
+mod xlsx_format;
