@@ -176,20 +176,24 @@ pub struct ImportReport {
     pub warnings: Vec<Warning>,
 }
 
-/// Applies a parsed glossary to its collection in one transaction.
+/// Called as an import goes: concepts handled so far, concepts in the file.
+pub type Progress = std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// How often (in concepts) an import reports progress.
+const PROGRESS_EVERY: usize = 1000;
+
+/// Applies a parsed glossary to its collection in one transaction, reporting progress if asked.
 pub fn apply(
     store: &Store,
     parsed: ParsedGlossary,
     format: ImportFormat,
     opts: &ImportOptions,
+    progress: Option<Progress>,
 ) -> Result<ImportReport, StoreError> {
     let opts_c = opts.clone();
     let ParsedGlossary { concepts, warnings } = parsed;
-    let counts = if opts.dry_run {
-        store.write(move |txn| plan(txn, concepts, &opts_c, false))?
-    } else {
-        store.write(move |txn| plan(txn, concepts, &opts_c, true))?
-    };
+    let write = !opts.dry_run;
+    let counts = store.write(move |txn| plan(txn, concepts, &opts_c, write, progress.as_ref()))?;
     tracing::info!(
         collection = %opts.collection,
         format = format.name(),
@@ -217,7 +221,9 @@ pub fn plan(
     incoming: Vec<Concept>,
     opts: &ImportOptions,
     write: bool,
+    progress: Option<&Progress>,
 ) -> Result<ConceptCounts, StoreError> {
+    let total = incoming.len() as u64;
     let mut counts = ConceptCounts::default();
     let existing = txn.concepts_in(&opts.collection)?;
     let mut current: HashMap<String, Concept> =
@@ -228,7 +234,12 @@ pub fn plan(
     }
     let mut in_file: Vec<String> = Vec::new();
     let now = now_rfc3339();
-    for mut concept in incoming {
+    for (i, mut concept) in incoming.into_iter().enumerate() {
+        if let Some(report) = progress {
+            if i % PROGRESS_EVERY == 0 {
+                report(i as u64, total);
+            }
+        }
         concept.collection = opts.collection.clone();
         let target_id = if current.contains_key(&concept.id) {
             Some(concept.id.clone())
@@ -270,6 +281,9 @@ pub fn plan(
             txn.put(next.clone())?;
         }
         current.insert(next.id.clone(), next);
+    }
+    if let Some(report) = progress {
+        report(total, total);
     }
     if opts.mode == ImportMode::Replace {
         let keep: std::collections::HashSet<&String> = in_file.iter().collect();
@@ -426,7 +440,7 @@ pub fn seed(store: &Store, dir: Option<&Path>) -> Result<u64, SeedError> {
                 mode: ImportMode::Merge,
                 dry_run: false,
             };
-            added += plan(txn, concepts, &opts, true)?.added;
+            added += plan(txn, concepts, &opts, true, None)?.added;
         }
         txn.set_seeded();
         Ok(added)

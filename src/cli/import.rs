@@ -85,7 +85,25 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         mode,
         dry_run: args.dry_run,
     };
-    let report = import::apply(&store, parsed, format, &opts)?;
+    // a progress bar on a terminal (hidden when stderr is not one)
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} concepts ({eta})")
+            .expect("a valid template"),
+    );
+    bar.set_message(if args.dry_run {
+        "checking"
+    } else {
+        "importing"
+    });
+    let shown = bar.clone();
+    let progress: import::Progress = std::sync::Arc::new(move |done, total| {
+        shown.set_length(total);
+        shown.set_position(done);
+    });
+    let report = import::apply(&store, parsed, format, &opts, Some(progress));
+    bar.finish_and_clear();
+    let report = report?;
     store.close();
     print_report(&report, args.json)?;
     Ok(ExitCode::SUCCESS)

@@ -281,14 +281,25 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
         }
         let wide = with_filters(any_of(clauses));
         let wanted = window.saturating_sub(top.len()).max(1);
-        let more = searcher.search(&wide, &TopDocs::with_limit(wanted).order_by_score())?;
-        let full = more.len() == wanted || top.len() == req.offset + limit;
         let seen: HashSet<tantivy::DocAddress> = top.iter().map(|(_, a)| *a).collect();
-        top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
-        let total = if full {
-            searcher.search(&any_of(vec![exact.box_clone(), wide]), &Count)?
+        let page_is_exact = top.len() == req.offset + limit;
+        let total = if kind >= MatchKind::Prefix {
+            // prefix and typo queries walk the term dictionary with an automaton: walk it once,
+            // collecting the candidates and the count together
+            let all = any_of(vec![exact.box_clone(), wide]);
+            let (more, total) =
+                searcher.search(&all, &(TopDocs::with_limit(wanted).order_by_score(), Count))?;
+            top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
+            total
         } else {
-            top.len()
+            let more = searcher.search(&wide, &TopDocs::with_limit(wanted).order_by_score())?;
+            let full = more.len() == wanted || page_is_exact;
+            top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
+            if full {
+                searcher.search(&any_of(vec![exact.box_clone(), wide]), &Count)?
+            } else {
+                top.len()
+            }
         };
         Ok(Candidates { top, total, window })
     };

@@ -459,7 +459,18 @@ async fn import_file(
     let sheet = p.sheet.filter(|s| !s.is_empty());
     let report = web::block(move || -> Result<_, ApiError> {
         let parsed = format.read_with_sheet(&bytes, sheet.as_deref(), &collection)?;
-        Ok(import::apply(&store, parsed, format, &opts)?)
+        let progress: import::Progress = std::sync::Arc::new(move |done, total| {
+            if total > 1000 {
+                tracing::info!(collection = %collection, done, total, "import progress");
+            }
+        });
+        Ok(import::apply(
+            &store,
+            parsed,
+            format,
+            &opts,
+            Some(progress),
+        )?)
     })
     .await??;
     Ok(HttpResponse::Ok().json(report))
