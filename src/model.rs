@@ -316,6 +316,17 @@ fn clean(value: Option<String>) -> Option<String> {
     value.map(|v| nfc(v.trim())).filter(|v| !v.is_empty())
 }
 
+/// The items of a comma-separated parameter (`a, b,,c` → `a`, `b`, `c`).
+pub fn comma_list(value: Option<&str>) -> Vec<String> {
+    value
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Current time as RFC 3339 UTC with seconds.
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()

@@ -10,6 +10,7 @@ use clap::Args;
 use super::DataDir;
 use crate::formats::export::{ExportFilter, ExportFormat};
 use crate::lang::LangTag;
+use crate::model::comma_list;
 use crate::store::{OpenMode, Store};
 
 /// Options of `hexaglot export`.
@@ -35,14 +36,7 @@ pub struct ExportArgs {
 }
 
 fn split(value: &Option<String>) -> Vec<String> {
-    value
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    comma_list(value.as_deref())
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {

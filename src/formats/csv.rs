@@ -37,6 +37,7 @@
 //! physical line and its column: the field number, except for encoding errors, where it is the
 //! character position within the line.
 
+use super::issue;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -174,14 +175,6 @@ pub(crate) fn read_rows(
         });
     }
     reader.finish().map_err(fail)
-}
-
-fn issue(line: u64, column: u64, message: impl Into<String>) -> FormatIssue {
-    FormatIssue {
-        line,
-        column,
-        message: message.into(),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -37,6 +37,15 @@ pub struct FormatIssue {
     pub message: String,
 }
 
+/// A [`FormatIssue`] at a line and column.
+pub(crate) fn issue(line: u64, column: u64, message: impl Into<String>) -> FormatIssue {
+    FormatIssue {
+        line,
+        column,
+        message: message.into(),
+    }
+}
+
 /// A file that cannot be imported; nothing of it is used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{format}: {}", summary(.issues))]

@@ -42,6 +42,7 @@
 //! entity bomb fails at its first reference. Problems are collected (up to [`MAX_ISSUES`]; a
 //! syntax error ends reading) with their 1-based line and column (in characters).
 
+use super::issue;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -97,14 +98,6 @@ pub fn read_tbx(bytes: &[u8], collection: &str) -> Result<ParsedGlossary, Format
     }
     let text = decode(bytes).map_err(|i| fail(vec![i]))?;
     TbxReader::new(&text, collection).read().map_err(fail)
-}
-
-fn issue(line: u64, column: u64, message: impl Into<String>) -> FormatIssue {
-    FormatIssue {
-        line,
-        column,
-        message: message.into(),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,12 +12,13 @@
 //! Sheets with a cell beyond [`MAX_ROWS`] rows or [`MAX_COLUMNS`] columns are refused before they
 //! are held in memory.
 
+use super::issue;
 use std::io::Cursor;
 
 use calamine::{DataRef, Reader, Xlsx, XlsxError};
 
 use super::csv::{read_rows, Row, MAX_ISSUES};
-use super::{FormatError, FormatIssue, ParsedGlossary};
+use super::{FormatError, ParsedGlossary};
 
 /// The most rows a sheet may span.
 pub const MAX_ROWS: u32 = 1_000_000;
@@ -159,14 +160,6 @@ fn quoted(names: &[String]) -> String {
         .map(|n| format!("{n:?}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn issue(line: u64, column: u64, message: impl Into<String>) -> FormatIssue {
-    FormatIssue {
-        line,
-        column,
-        message: message.into(),
-    }
 }
 
 fn fail(line: u64, column: u64, message: impl Into<String>) -> FormatError {

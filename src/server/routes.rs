@@ -13,7 +13,7 @@ use crate::auth::Role;
 use crate::formats::export::{ExportFilter, ExportFormat};
 use crate::import::{self, ImportFormat, ImportMode, ImportOptions};
 use crate::lang::LangTag;
-use crate::model::{check_name, now_rfc3339, Concept, TermStatus, DEFAULT_COLLECTION};
+use crate::model::{check_name, comma_list, now_rfc3339, Concept, TermStatus, DEFAULT_COLLECTION};
 use crate::search::{self, SearchRequest};
 use crate::store::StoreError;
 
@@ -49,14 +49,7 @@ async fn healthz() -> HttpResponse {
 
 /// Splits `a,b` lists, dropping empty items.
 fn list(value: &Option<String>) -> Vec<String> {
-    value
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    comma_list(value.as_deref())
 }
 
 fn lang_keys(values: &[String]) -> Result<Vec<String>, ApiError> {
