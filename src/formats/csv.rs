@@ -37,15 +37,13 @@
 //! physical line and its column: the field number, except for encoding errors, where it is the
 //! character position within the line.
 
-use super::issue;
+use super::{derived_id, issue};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use sha2::{Digest, Sha256};
-
 use super::{FormatError, FormatIssue, ParsedGlossary, Warning};
-use crate::lang::{nfc, LangTag};
+use crate::lang::LangTag;
 use crate::model::{check_name, Concept, Term, TermStatus};
 
 /// How many problems are reported before reading stops.
@@ -1160,10 +1158,4 @@ fn list(names: &[&str]) -> String {
 
 fn non_empty(cell: &str) -> Option<String> {
     (!cell.is_empty()).then(|| cell.to_string())
-}
-
-/// The id of a concept that has no id column: stable across imports of the same file.
-fn derived_id(primary: &str, term: &str) -> String {
-    let digest = Sha256::digest(format!("{primary}\u{1f}{}", nfc(term.trim())).as_bytes());
-    format!("c-{}", &hex::encode(digest)[..16])
 }

@@ -37,6 +37,16 @@ pub struct FormatIssue {
     pub message: String,
 }
 
+/// The id of a concept whose file gives none: `c-` and 16 hex digits of SHA-256 of
+/// `lang \u{1f} term`. Every reader derives ids this way, so re-importing a file (in any format)
+/// finds the same concepts.
+pub(crate) fn derived_id(primary: &str, term: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest =
+        Sha256::digest(format!("{primary}\u{1f}{}", crate::lang::nfc(term.trim())).as_bytes());
+    format!("c-{}", &hex::encode(digest)[..16])
+}
+
 /// A [`FormatIssue`] at a line and column.
 pub(crate) fn issue(line: u64, column: u64, message: impl Into<String>) -> FormatIssue {
     FormatIssue {

@@ -42,7 +42,7 @@
 //! entity bomb fails at its first reference. Problems are collected (up to [`MAX_ISSUES`]; a
 //! syntax error ends reading) with their 1-based line and column (in characters).
 
-use super::issue;
+use super::{derived_id, issue};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -51,10 +51,9 @@ use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::Reader;
 use quick_xml::XmlVersion;
-use sha2::{Digest, Sha256};
 
 use super::{FormatError, FormatIssue, ParsedGlossary, Warning};
-use crate::lang::{nfc, LangTag};
+use crate::lang::LangTag;
 use crate::model::{check_name, Concept, Term, TermStatus};
 
 /// Format name used in errors.
@@ -946,11 +945,4 @@ fn xml_error_message(e: &quick_xml::Error) -> String {
         }
         other => other.to_string(),
     }
-}
-
-/// The id of an entry without one: stable across imports of the same file, and the same as
-/// the CSV reader derives for the same term.
-fn derived_id(primary: &str, term: &str) -> String {
-    let digest = Sha256::digest(format!("{primary}\u{1f}{}", nfc(term.trim())).as_bytes());
-    format!("c-{}", &hex::encode(digest)[..16])
 }

@@ -137,3 +137,32 @@ pub fn hit_ids(body: &Value) -> Vec<String> {
         .map(|h| h["concept"]["id"].as_str().unwrap().to_string())
         .collect()
 }
+
+/// The concept `id` of a parsed glossary (panics when absent).
+pub fn concept<'a>(
+    g: &'a hexaglot::formats::ParsedGlossary,
+    id: &str,
+) -> &'a hexaglot::model::Concept {
+    g.concepts
+        .iter()
+        .find(|c| c.id == id)
+        .unwrap_or_else(|| panic!("no concept {id}"))
+}
+
+/// `text` as UTF-16 with a byte order mark.
+pub fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut bytes = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
+    for unit in text.encode_utf16() {
+        let pair = if big_endian {
+            unit.to_be_bytes()
+        } else {
+            unit.to_le_bytes()
+        };
+        bytes.extend_from_slice(&pair);
+    }
+    bytes
+}

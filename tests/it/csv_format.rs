@@ -1,5 +1,6 @@
 //! CSV/TSV glossary reader: the reference corpora, the three layouts, encodings, and located errors.
 
+use crate::common::{concept, utf16};
 use hexaglot::formats::csv::{read_glossary, Delimiter, MAX_ISSUES};
 use hexaglot::formats::{FormatError, ParsedGlossary};
 use hexaglot::model::{Concept, TermStatus};
@@ -27,13 +28,6 @@ fn fail(bytes: &[u8], delimiter: Delimiter) -> FormatError {
     }
 }
 
-fn concept<'a>(g: &'a ParsedGlossary, id: &str) -> &'a Concept {
-    g.concepts
-        .iter()
-        .find(|c| c.id == id)
-        .unwrap_or_else(|| panic!("no concept {id}"))
-}
-
 /// `(text, status, region)` of a concept's terms in one language, in stored order.
 fn terms<'a>(c: &'a Concept, lang: &str) -> Vec<(&'a str, TermStatus, Option<&'a str>)> {
     c.languages
@@ -48,23 +42,6 @@ fn terms<'a>(c: &'a Concept, lang: &str) -> Vec<(&'a str, TermStatus, Option<&'a
 fn derived_id(lang: &str, term: &str) -> String {
     let digest = Sha256::digest(format!("{lang}\u{1f}{term}").as_bytes());
     format!("c-{}", &hex::encode(digest)[..16])
-}
-
-fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
-    let mut bytes = if big_endian {
-        vec![0xFE, 0xFF]
-    } else {
-        vec![0xFF, 0xFE]
-    };
-    for unit in text.encode_utf16() {
-        let pair = if big_endian {
-            unit.to_be_bytes()
-        } else {
-            unit.to_le_bytes()
-        };
-        bytes.extend_from_slice(&pair);
-    }
-    bytes
 }
 
 use TermStatus::{Admitted, Deprecated, Preferred};

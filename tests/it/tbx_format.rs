@@ -1,6 +1,7 @@
 //! TBX reader: the reference corpora, DCA and DCT markup, encodings, entity bombs and located
 //! errors.
 
+use crate::common::{concept, utf16};
 use std::collections::BTreeSet;
 
 use hexaglot::formats::tbx::read_tbx;
@@ -30,13 +31,6 @@ fn fail(bytes: &[u8]) -> FormatError {
     }
 }
 
-fn concept<'a>(g: &'a ParsedGlossary, id: &str) -> &'a Concept {
-    g.concepts
-        .iter()
-        .find(|c| c.id == id)
-        .unwrap_or_else(|| panic!("no concept {id}"))
-}
-
 fn term<'a>(c: &'a Concept, lang: &str, text: &str) -> &'a Term {
     c.languages
         .get(lang)
@@ -59,23 +53,6 @@ fn terms<'a>(c: &'a Concept, lang: &str) -> Vec<(&'a str, TermStatus)> {
 fn derived_id(lang: &str, term: &str) -> String {
     let digest = Sha256::digest(format!("{lang}\u{1f}{term}").as_bytes());
     format!("c-{}", &hex::encode(digest)[..16])
-}
-
-fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
-    let mut bytes = if big_endian {
-        vec![0xFE, 0xFF]
-    } else {
-        vec![0xFF, 0xFE]
-    };
-    for unit in text.encode_utf16() {
-        let pair = if big_endian {
-            unit.to_be_bytes()
-        } else {
-            unit.to_le_bytes()
-        };
-        bytes.extend_from_slice(&pair);
-    }
-    bytes
 }
 
 /// Counts entries with at least one term, and distinct non-empty terms per entry and primary

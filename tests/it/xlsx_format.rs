@@ -3,6 +3,7 @@
 //! Workbooks are written by the test itself ([`workbook`]): a zip of stored (uncompressed) entries
 //! with inline-string cells, which is all a reader needs.
 
+use crate::common::concept;
 use std::path::Path;
 
 use hexaglot::formats::xlsx::{read_xlsx, MAX_COLUMNS, MAX_ROWS};
@@ -271,13 +272,6 @@ fn fail(bytes: &[u8], sheet: Option<&str>) -> FormatError {
         Ok(g) => panic!("expected an error, got {:?}", g.concepts),
         Err(e) => e,
     }
-}
-
-fn concept<'a>(g: &'a ParsedGlossary, id: &str) -> &'a Concept {
-    g.concepts
-        .iter()
-        .find(|c| c.id == id)
-        .unwrap_or_else(|| panic!("no concept {id}"))
 }
 
 /// `(text, status)` of a concept's terms in one language, in stored order.
