@@ -471,50 +471,51 @@ fn analysed_clauses(fields: &Fields, a: &Analysed, out: &mut Vec<Box<dyn Query>>
 
 /// Prefix (last word) or typo-tolerant match on the normalised words.
 fn word_query(fields: &Fields, analysed: &[Analysed], kind: MatchKind) -> Option<Box<dyn Query>> {
-    let mut per_lang = Vec::new();
+    // analysers that normalise alike give the same words: query each distinct sequence once
+    let mut seen: HashSet<Vec<String>> = HashSet::new();
+    let mut per_lang: Vec<Box<dyn Query>> = Vec::new();
     for a in analysed {
-        if a.tokens.is_empty() {
-            continue;
-        }
-        let (field, qualify) = match &a.code {
-            Some(code) => (fields.lang_words, format!("{code}{LANG_SEP}")),
-            None => (fields.words, String::new()),
-        };
-        let n = a.tokens.len();
-        let words: Vec<Box<dyn Query>> = a
+        let qualify = a
+            .code
+            .as_ref()
+            .map(|code| format!("{code}{LANG_SEP}"))
+            .unwrap_or_default();
+        let words: Vec<String> = a
             .tokens
             .iter()
+            .map(|t| format!("{qualify}{}", t.norm))
+            .collect();
+        if words.is_empty() || !seen.insert(words.clone()) {
+            continue;
+        }
+        let field = if a.code.is_some() {
+            fields.lang_words
+        } else {
+            fields.words
+        };
+        let n = words.len();
+        let queries: Vec<Box<dyn Query>> = words
+            .iter()
+            .zip(&a.tokens)
             .enumerate()
-            .map(|(i, t)| {
-                let term = Term::from_field_text(field, &format!("{qualify}{}", t.norm));
+            .map(|(i, (word, t))| {
+                let term = Term::from_field_text(field, word);
                 let q: Box<dyn Query> = match kind {
                     MatchKind::Prefix if i + 1 == n => {
                         Box::new(FuzzyTermQuery::new_prefix(term, 0, true))
                     }
-                    MatchKind::Fuzzy => {
-                        let d = typo_distance(t.norm.chars().count());
-                        if d == 0 {
-                            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
-                        } else {
-                            Box::new(FuzzyTermQuery::new(term, d, true))
-                        }
-                    }
+                    MatchKind::Fuzzy => match typo_distance(t.norm.chars().count()) {
+                        0 => Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                        d => Box::new(FuzzyTermQuery::new(term, d, true)),
+                    },
                     _ => Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
                 };
                 q
             })
             .collect();
-        per_lang.push(all_of(words));
+        per_lang.push(all_of(queries));
     }
-    // analysers that normalise alike give the same query: keep one of each
-    let mut unique: Vec<Box<dyn Query>> = Vec::new();
-    let mut seen = HashSet::new();
-    for q in per_lang {
-        if seen.insert(format!("{q:?}")) {
-            unique.push(q);
-        }
-    }
-    (!unique.is_empty()).then(|| any_of(unique))
+    (!per_lang.is_empty()).then(|| any_of(per_lang))
 }
 
 struct Ranked {
