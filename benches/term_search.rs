@@ -317,8 +317,8 @@ impl Corpus {
             concept.languages.insert(
                 corpus.code.to_string(),
                 LangSection {
-                    definition: None,
                     terms,
+                    ..LangSection::default()
                 },
             );
         }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::formats::csv::{read_glossary, Delimiter};
 use crate::formats::{FormatError, ParsedGlossary, Warning};
 use crate::lang::exact_key;
-use crate::model::{now_rfc3339, Concept, TermStatus};
+use crate::model::{now_rfc3339, union, Concept, TermStatus};
 use crate::store::{Store, StoreError, Txn};
 
 /// How an import treats what the collection already holds.
@@ -328,11 +328,13 @@ pub fn merge(mut base: Concept, incoming: Concept) -> Concept {
     if base.note.is_none() {
         base.note = incoming.note;
     }
+    union(&mut base.tbx_extra, incoming.tbx_extra);
     for (lang, section) in incoming.languages {
         let target = base.languages.entry(lang).or_default();
         if target.definition.is_none() {
             target.definition = section.definition;
         }
+        union(&mut target.tbx_extra, section.tbx_extra);
         for term in section.terms {
             match target.terms.iter_mut().find(|t| t.text == term.text) {
                 Some(t) => {

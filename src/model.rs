@@ -121,6 +121,10 @@ pub struct Term {
     /// Region of the original language tag (`CA` for `fr-CA`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// TBX markup the model has no field for (unknown data categories, `transacGrp`), kept
+    /// verbatim as DCA XML fragments so that a TBX export writes it back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tbx_extra: Vec<String>,
 }
 
 impl Term {
@@ -132,6 +136,7 @@ impl Term {
         self.note = self.note.take().or(other.note);
         self.source = self.source.take().or(other.source);
         self.region = self.region.take().or(other.region);
+        union(&mut self.tbx_extra, other.tbx_extra);
     }
 
     /// A term with a text and status and nothing else.
@@ -145,6 +150,7 @@ impl Term {
             note: None,
             source: None,
             region: None,
+            tbx_extra: Vec::new(),
         }
     }
 }
@@ -158,6 +164,10 @@ pub struct LangSection {
     /// Terms, preferred ones first.
     #[serde(default)]
     pub terms: Vec<Term>,
+    /// TBX markup the model has no field for (unknown data categories, `transacGrp`), kept
+    /// verbatim as DCA XML fragments so that a TBX export writes it back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tbx_extra: Vec<String>,
 }
 
 /// A concept: one meaning, its terms in every language.
@@ -178,6 +188,10 @@ pub struct Concept {
     /// Sections keyed by normalised primary language subtag (`fr`, `zh`).
     #[serde(default)]
     pub languages: BTreeMap<String, LangSection>,
+    /// TBX markup the model has no field for (unknown data categories, `transacGrp`), kept
+    /// verbatim as DCA XML fragments so that a TBX export writes it back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tbx_extra: Vec<String>,
     /// Incremented on every change; used with `If-Match`.
     #[serde(default)]
     pub version: u64,
@@ -210,6 +224,9 @@ pub enum ConceptError {
     /// A concept without any term.
     #[error("the concept has no terms")]
     NoTerms,
+    /// A `tbx_extra` item that is not one well-formed XML element.
+    #[error("tbx_extra: {0}")]
+    Fragment(String),
 }
 
 /// Checks an id or collection name.
@@ -237,6 +254,7 @@ impl Concept {
             subject: Vec::new(),
             note: None,
             languages: BTreeMap::new(),
+            tbx_extra: Vec::new(),
             version: 0,
             updated_at: String::new(),
         }
@@ -256,6 +274,7 @@ impl Concept {
             if target.definition.is_none() {
                 target.definition = clean(section.definition);
             }
+            union(&mut target.tbx_extra, section.tbx_extra);
             for mut term in section.terms {
                 term.text = nfc(&term.text.split_whitespace().collect::<Vec<_>>().join(" "));
                 if term.text.is_empty() {
@@ -269,6 +288,7 @@ impl Concept {
                 term.term_type = clean(term.term_type);
                 term.note = clean(term.note);
                 term.source = clean(term.source);
+                check_fragments(&term.tbx_extra)?;
                 match target.terms.iter_mut().find(|t| t.text == term.text) {
                     Some(t) => t.fill_from(term),
                     None => target.terms.push(term),
@@ -276,8 +296,10 @@ impl Concept {
             }
         }
         for section in languages.values_mut() {
+            check_fragments(&section.tbx_extra)?;
             section.terms.sort_by_key(|t| t.status);
         }
+        check_fragments(&self.tbx_extra)?;
         languages.retain(|_, s| !s.terms.is_empty() || s.definition.is_some());
         if languages.values().all(|s| s.terms.is_empty()) {
             return Err(ConceptError::NoTerms);
@@ -309,7 +331,24 @@ impl Concept {
             && self.subject == other.subject
             && self.note == other.note
             && self.languages == other.languages
+            && self.tbx_extra == other.tbx_extra
     }
+}
+
+/// Appends the items of `more` that `items` does not have yet.
+pub fn union(items: &mut Vec<String>, more: Vec<String>) {
+    for item in more {
+        if !items.contains(&item) {
+            items.push(item);
+        }
+    }
+}
+
+fn check_fragments(fragments: &[String]) -> Result<(), ConceptError> {
+    for fragment in fragments {
+        crate::formats::tbx::check_fragment(fragment).map_err(ConceptError::Fragment)?;
+    }
+    Ok(())
 }
 
 fn clean(value: Option<String>) -> Option<String> {
@@ -365,4 +404,80 @@ mod tests {
         }
         assert!("maybe".parse::<TermStatus>().is_err());
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Translation memory
+
+/// A translation unit: one segment and its translations, keyed like a concept's languages.
+///
+/// `variants` holds each language's text with inline codes shown as placeholders (`{1}` … `{/1}`
+/// around a paired code, `{2/}` for a standalone one); what the codes were is kept in `tmx` so a
+/// TMX export writes them back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranslationUnit {
+    /// Identifier, unique within its collection (the TMX `tuid`, else derived from the content).
+    #[serde(default)]
+    pub id: String,
+    /// The collection the unit belongs to.
+    #[serde(default = "default_collection")]
+    pub collection: String,
+    /// Text per language key: the normalised primary subtag (`fr`), or `primary-REGION`
+    /// (`en-GB`) for a second variant of a language already present in the unit.
+    #[serde(default)]
+    pub variants: BTreeMap<String, String>,
+    /// Where the unit came from: the file name of an import, or the user who added it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
+    /// Free-text note (a TMX file's `<tu>` notes, one per line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The unit's source language key when the file names one (`srclang`, not `*all*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_lang: Option<String>,
+    /// Creation time, RFC 3339 UTC (from the TMX `creationdate` when there is one).
+    #[serde(default)]
+    pub created_at: String,
+    /// Last change, RFC 3339 UTC (from the TMX `changedate`), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<String>,
+    /// What the TMX file said that the fields above do not hold, for a lossless export.
+    #[serde(default, skip_serializing_if = "TmxUnitExtra::is_empty")]
+    pub tmx: TmxUnitExtra,
+}
+
+/// TMX markup of a unit kept verbatim: `<tu>` attributes, `<prop>`/`<note>` elements, and per
+/// variant its `<tuv>` attributes, elements and the `<seg>` content with its inline codes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TmxUnitExtra {
+    /// `<tu>` attributes in file order (`tuid`, `creationdate`, `srclang`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attrs: Vec<(String, String)>,
+    /// `<prop>` and `<note>` elements of the `<tu>`, as XML fragments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub elements: Vec<String>,
+    /// Per variant key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub variants: BTreeMap<String, TmxVariantExtra>,
+}
+
+impl TmxUnitExtra {
+    /// True when nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.attrs.is_empty() && self.elements.is_empty() && self.variants.is_empty()
+    }
+}
+
+/// TMX markup of one `<tuv>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TmxVariantExtra {
+    /// `<tuv>` attributes in file order, the language tag as written included.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attrs: Vec<(String, String)>,
+    /// `<prop>` and `<note>` elements of the `<tuv>`, as XML fragments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub elements: Vec<String>,
+    /// The content of `<seg>` as XML, when it has inline codes (else the variant's text is it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seg: Option<String>,
 }

@@ -166,12 +166,16 @@ impl<W: Write> ExportWriter<W> {
             ("conceptEntry", "langSec", "termSec")
         };
         let out = &mut self.out;
-        writeln!(out, "<{entry} id=\"{}\">", xml(&c.id))?;
+        writeln!(out, "<{entry} id=\"{}\">", xml(&tbx_id(&c.id)))?;
         for s in &c.subject {
             writeln!(out, "  <descrip type=\"subjectField\">{}</descrip>", xml(s))?;
         }
-        if let Some(note) = &c.note {
-            writeln!(out, "  <note>{}</note>", xml(note))?;
+        // one `<note>` a paragraph: the reader joins several notes with line breaks
+        for paragraph in c.note.iter().flat_map(|n| n.split('\n')) {
+            writeln!(out, "  <note>{}</note>", xml(paragraph))?;
+        }
+        for fragment in &c.tbx_extra {
+            writeln!(out, "  {fragment}")?;
         }
         for (lang, section) in &c.languages {
             // one language section per region, so `fr-CA` terms keep their tag
@@ -190,6 +194,9 @@ impl<W: Write> ExportWriter<W> {
                 if i == 0 {
                     if let Some(d) = &section.definition {
                         writeln!(out, "    <descrip type=\"definition\">{}</descrip>", xml(d))?;
+                    }
+                    for fragment in &section.tbx_extra {
+                        writeln!(out, "    {fragment}")?;
                     }
                 }
                 for t in section
@@ -210,11 +217,20 @@ impl<W: Write> ExportWriter<W> {
                             writeln!(out, "      <termNote type=\"{kind}\">{}</termNote>", xml(v))?;
                         }
                     }
-                    if let Some(n) = &t.note {
-                        writeln!(out, "      <note>{}</note>", xml(n))?;
+                    // term notes come before the other categories of a term section
+                    let (term_notes, others): (Vec<&String>, Vec<&String>) =
+                        t.tbx_extra.iter().partition(|f| f.starts_with("<termNote"));
+                    for fragment in term_notes {
+                        writeln!(out, "      {fragment}")?;
+                    }
+                    for paragraph in t.note.iter().flat_map(|n| n.split('\n')) {
+                        writeln!(out, "      <note>{}</note>", xml(paragraph))?;
                     }
                     if let Some(s) = &t.source {
                         writeln!(out, "      <admin type=\"source\">{}</admin>", xml(s))?;
+                    }
+                    for fragment in others {
+                        writeln!(out, "      {fragment}")?;
                     }
                     writeln!(out, "    </{term_el}>")?;
                 }
@@ -223,6 +239,42 @@ impl<W: Write> ExportWriter<W> {
         }
         writeln!(out, "</{entry}>")
     }
+}
+
+/// Prefix of an entry id that stands for a concept id which is not an XML name.
+pub const ESCAPED_ID_PREFIX: &str = "_x-";
+
+/// The entry id of a concept: the id itself when it is an XML name (`xsd:ID`, as TBX requires),
+/// else [`ESCAPED_ID_PREFIX`] and the hex of its UTF-8 bytes, which [`concept_id`] turns back.
+/// Ids that start with the prefix are escaped too, so the mapping is one to one.
+pub fn tbx_id(id: &str) -> String {
+    if is_ncname(id) && !id.starts_with(ESCAPED_ID_PREFIX) {
+        id.to_string()
+    } else {
+        format!("{ESCAPED_ID_PREFIX}{}", hex::encode(id.as_bytes()))
+    }
+}
+
+/// The concept id of an entry id written by [`tbx_id`]; other ids are returned unchanged.
+pub fn concept_id(entry_id: &str) -> String {
+    entry_id
+        .strip_prefix(ESCAPED_ID_PREFIX)
+        .and_then(|h| hex::decode(h).ok())
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_else(|| entry_id.to_string())
+}
+
+/// True for an XML non-colonised name (letters, digits, `.`, `-`, `_`, combining marks; not
+/// starting with a digit, `.` or `-`).
+fn is_ncname(s: &str) -> bool {
+    let start = |c: char| c.is_alphabetic() || c == '_';
+    let rest = |c: char| {
+        c.is_alphanumeric()
+            || matches!(c, '.' | '-' | '_' | '\u{b7}')
+            || matches!(c, '\u{300}'..='\u{36f}' | '\u{203f}'..='\u{2040}')
+    };
+    let mut chars = s.chars();
+    chars.next().is_some_and(start) && chars.all(rest)
 }
 
 /// TBX `administrativeStatus` value of a status (`forbidden` has no TBX-Basic value; it is written
@@ -245,7 +297,7 @@ fn lang_tag(lang: &str, t: &Term) -> String {
 }
 
 /// Escapes text for XML content and attributes.
-fn xml(text: &str) -> String {
+pub(crate) fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -20,11 +20,14 @@
 //! | `partOfSpeech`, `grammaticalGender`, `termType`  | the term's `pos`, `gender`, `term_type` |
 //! | `source`, `ref`, `xref`                          | the term source                         |
 //!
-//! Group elements (`descripGrp`, `adminGrp`, `termGrp`) are looked through, `transacGrp` is
-//! skipped silently, and so is everything outside the entries (header, `back`). Any other data
-//! category, a term-level category outside a term, an unknown status value (read as `admitted`),
-//! an empty `<term/>` and an entry without any term are skipped with one warning each kind,
-//! counted. Texts are trimmed with runs of whitespace collapsed to one space; several notes are
+//! Group elements (`descripGrp`, `adminGrp`, `termGrp`) are looked through. What has no place
+//! in the model is kept verbatim in the `tbx_extra` of its concept, language section or term, so
+//! that a TBX export writes it back: `transacGrp` silently, any other data category or element
+//! and a term-level category outside a term with one warning each kind ("kept as is"); DCT
+//! elements are kept in their DCA form (`<basic:source>` as `<admin type="source">`). The header
+//! is skipped; the back matter (`<back>`) is skipped with a warning. An unknown status value
+//! (read as `admitted`), an empty `<term/>` and an entry without any term are skipped with one
+//! warning each kind, counted. Texts are trimmed with runs of whitespace collapsed to one space; several notes are
 //! joined with a line break; of several statuses, definitions, parts of speech and so on the first
 //! is kept.
 //!
@@ -42,6 +45,7 @@
 //! entity bomb fails at its first reference. Problems are collected (up to [`MAX_ISSUES`]; a
 //! syntax error ends reading) with their 1-based line and column (in characters).
 
+use super::export::{concept_id, xml};
 use super::{derived_id, issue};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -103,7 +107,7 @@ pub fn read_tbx(bytes: &[u8], collection: &str) -> Result<ParsedGlossary, Format
 // Decoding
 
 /// The file as UTF-8 text without BOM.
-fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, FormatIssue> {
+pub(super) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, FormatIssue> {
     let (encoding, body) = match encoding_rs::Encoding::for_bom(bytes) {
         Some((encoding, bom_len)) => (encoding, &bytes[bom_len..]),
         None if bytes.starts_with(b"<\0?\0") => (encoding_rs::UTF_16LE, bytes),
@@ -205,7 +209,7 @@ fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, FormatIssue> {
 }
 
 /// 1-based line and character column of byte offset `at` of `text`.
-fn locate(text: &str, at: usize) -> (u64, u64) {
+pub(super) fn locate(text: &str, at: usize) -> (u64, u64) {
     let mut at = at.min(text.len());
     while !text.is_char_boundary(at) {
         at -= 1;
@@ -237,6 +241,8 @@ enum Role {
     Capture,
     /// An element inside a captured one (`<hi>` in a `<term>`): its text counts.
     Inline,
+    /// The first element of a subtree kept verbatim in `tbx_extra`.
+    Keep,
     /// The first element of a skipped subtree.
     Skip,
     /// An element inside a skipped subtree.
@@ -261,6 +267,9 @@ enum Slot {
     Gender,
     TermType,
     Source,
+    /// A category without a place in the model, kept in `tbx_extra` (DCA form in
+    /// [`Capture::dca`]).
+    Extra,
 }
 
 impl Slot {
@@ -294,7 +303,33 @@ struct Capture {
     text: String,
     /// Used when the text is empty (the `target` of a `<ref>`).
     fallback: Option<String>,
+    /// For [`Slot::Extra`]: the DCA element to keep the text in.
+    dca: Option<DcaForm>,
     offset: usize,
+}
+
+/// The DCA form of a DCT data category: `<{element} type="{category}" target="{target}">`.
+struct DcaForm {
+    element: &'static str,
+    category: String,
+    target: Option<String>,
+}
+
+/// The DCA element of a DCT category (`<basic:source>` is `<admin type="source">`).
+fn dca_element(category: &str, in_term: bool, target: Option<String>) -> DcaForm {
+    let element = match category {
+        "source" | "customerSubset" | "projectSubset" => "admin",
+        "crossReference" => "ref",
+        _ if target.is_some() => "xref",
+        "context" | "definition" | "subjectField" => "descrip",
+        _ if in_term => "termNote",
+        _ => "descrip",
+    };
+    DcaForm {
+        element,
+        category: category.to_string(),
+        target,
+    }
 }
 
 struct EntryDraft {
@@ -317,6 +352,7 @@ struct TermDraft {
     term_type: Option<String>,
     note: Option<String>,
     source: Option<String>,
+    tbx_extra: Vec<String>,
 }
 
 /// A kind of skipped content, counted, with its first place.
@@ -448,9 +484,9 @@ impl<'t> TbxReader<'t> {
                 }
                 Event::Empty(e) => {
                     self.start(&e, offset)?;
-                    self.end()?;
+                    self.end(reader.buffer_position() as usize)?;
                 }
-                Event::End(_) => self.end()?,
+                Event::End(_) => self.end(reader.buffer_position() as usize)?,
                 Event::Text(t) => {
                     let text = t.xml10_content();
                     if self.stack.is_empty() {
@@ -558,7 +594,7 @@ impl TbxReader<'_> {
     fn start(&mut self, e: &BytesStart<'_>, offset: usize) -> Result<(), Stop> {
         let parent = self.stack.last().map(|o| o.role);
         match parent {
-            Some(Role::Skip | Role::Skipped) => {
+            Some(Role::Skip | Role::Skipped | Role::Keep) => {
                 self.push(e, offset, Role::Skipped);
                 return Ok(());
             }
@@ -598,6 +634,10 @@ impl TbxReader<'_> {
             if structural {
                 self.issue(offset, format!("<{name}> outside an entry"))?;
                 self.push(e, offset, Role::Skip);
+            } else if local == "back" {
+                // shared reference objects (people, sources) that entries point to
+                self.tally(offset, "back matter <back> not kept".to_string());
+                self.push(e, offset, Role::Skip);
             } else {
                 self.push(e, offset, Role::Plain);
             }
@@ -610,7 +650,7 @@ impl TbxReader<'_> {
                     Role::Skip
                 } else {
                     let issues_before = self.issues.len();
-                    let id = attr("id").unwrap_or_default();
+                    let id = concept_id(&attr("id").unwrap_or_default());
                     if !id.is_empty() {
                         if let Err(err) = check_name("id", &id) {
                             self.issue(offset, err.to_string())?;
@@ -665,6 +705,7 @@ impl TbxReader<'_> {
                         term_type: None,
                         note: None,
                         source: None,
+                        tbx_extra: Vec::new(),
                     });
                     Role::TermGroup
                 }
@@ -682,41 +723,39 @@ impl TbxReader<'_> {
                 Some(_) => self.capture(Slot::Term, offset),
             },
             "termGrp" | "descripGrp" | "adminGrp" => Role::Plain,
-            "transacGrp" => Role::Skip,
+            // kept as it is, without a warning: nothing is lost
+            "transacGrp" => Role::Keep,
             "descrip" | "termNote" | "admin" => match attr("type") {
                 Some(category) => {
                     let what = format!("{local} type=\"{category}\"");
-                    self.category(&category, &what, offset)
+                    self.category(&category, &what, offset, None)
                 }
                 None => {
                     self.tally(offset, format!("<{name}> without a type ignored"));
                     Role::Skip
                 }
             },
-            "note" => self.category("note", "note", offset),
+            "note" => self.category("note", "note", offset, None),
             "ref" | "xref" => {
                 let what = match attr("type") {
                     Some(t) => format!("{local} type=\"{t}\""),
                     None => local.clone(),
                 };
-                let role = self.category("source", &what, offset);
+                let role = self.category("source", &what, offset, None);
                 if let Some(c) = &mut self.capture {
                     // a link without text stands for its target
                     c.fallback = attr("target");
                 }
                 role
             }
-            _ if Slot::of_category(&local).is_some() => {
+            _ if name.contains(':') || Slot::of_category(&local).is_some() => {
+                // DCT: the local name is the category; kept in DCA form when it has no place
                 let what = format!("<{name}>");
-                self.category(&local, &what, offset)
-            }
-            _ if name.contains(':') => {
-                self.tally(offset, format!("unknown data category <{name}> ignored"));
-                Role::Skip
+                self.category(&local, &what, offset, Some(attr("target")))
             }
             _ => {
-                self.tally(offset, format!("unknown element <{name}> ignored"));
-                Role::Skip
+                self.tally(offset, format!("unknown element <{name}> kept as is"));
+                Role::Keep
             }
         };
         self.push(e, offset, role);
@@ -731,33 +770,51 @@ impl TbxReader<'_> {
             slot,
             text: String::new(),
             fallback: None,
+            dca: None,
             offset,
         });
         Role::Capture
     }
 
-    /// The role of a data category element: captured if it has a place here, else skipped with
-    /// a warning. `what` names it for the warning.
-    fn category(&mut self, category: &str, what: &str, offset: usize) -> Role {
-        match Slot::of_category(category) {
-            None => {
-                self.tally(offset, format!("unknown data category {what} ignored"));
-                Role::Skip
-            }
+    /// The role of a data category element: captured if it has a place here, else kept verbatim
+    /// (`tbx_extra`) with a warning. `what` names it for the warning. `dct` is `Some(target)` for
+    /// a DCT element (`<basic:definition>`), which is kept rewritten in DCA form.
+    fn category(
+        &mut self,
+        category: &str,
+        what: &str,
+        offset: usize,
+        dct: Option<Option<String>>,
+    ) -> Role {
+        let message = match Slot::of_category(category) {
+            None => format!("unknown data category {what} kept as is"),
             Some(slot) if slot.term_only() && self.term.is_none() => {
-                self.tally(offset, format!("{what} outside a term ignored"));
-                Role::Skip
+                format!("{what} outside a term kept as is")
             }
-            Some(slot) => self.capture(slot, offset),
+            Some(slot) => return self.capture(slot, offset),
+        };
+        self.tally(offset, message);
+        let Some(target) = dct else {
+            return Role::Keep;
+        };
+        let role = self.capture(Slot::Extra, offset);
+        if let Some(c) = &mut self.capture {
+            c.dca = Some(dca_element(category, self.term.is_some(), target));
         }
+        role
     }
 
-    fn end(&mut self) -> Result<(), Stop> {
+    /// Closes the open element; `end_offset` is just past its end tag.
+    fn end(&mut self, end_offset: usize) -> Result<(), Stop> {
         let Some(open) = self.stack.pop() else {
             return Ok(());
         };
         match open.role {
             Role::Root => self.root_closed = true,
+            Role::Keep => {
+                let fragment = self.text[open.offset..end_offset].to_string();
+                self.keep(fragment, open.offset);
+            }
             Role::Plain | Role::Inline | Role::Skip | Role::Skipped => {}
             Role::Capture => {
                 if let Some(c) = self.capture.take() {
@@ -786,6 +843,22 @@ impl TbxReader<'_> {
         if value.is_empty() {
             return;
         }
+        if c.slot == Slot::Extra {
+            if let Some(form) = c.dca {
+                let target = match &form.target {
+                    Some(t) => format!(" target=\"{}\"", xml(t)),
+                    None => String::new(),
+                };
+                let fragment = format!(
+                    "<{el} type=\"{}\"{target}>{}</{el}>",
+                    xml(&form.category),
+                    xml(&value),
+                    el = form.element
+                );
+                self.keep(fragment, c.offset);
+            }
+            return;
+        }
         let Some(entry) = &mut self.entry else {
             return;
         };
@@ -793,6 +866,7 @@ impl TbxReader<'_> {
         let lang = self.lang.as_ref().and_then(|l| l.as_ref());
         match (c.slot, &mut self.term) {
             (Slot::Term, _) => {}
+            (Slot::Extra, _) => {} // kept above
             (Slot::Subject, _) => concept.subject.push(value),
             (Slot::Definition, _) => match lang {
                 Some(tag) => {
@@ -836,6 +910,29 @@ impl TbxReader<'_> {
         }
     }
 
+    /// Puts a fragment kept verbatim on the term, language section or concept being read.
+    fn keep(&mut self, fragment: String, offset: usize) {
+        if let Err(why) = check_fragment(&fragment) {
+            self.tally(offset, format!("markup not kept: {why}"));
+            return;
+        }
+        if let Some(t) = &mut self.term {
+            t.tbx_extra.push(fragment);
+            return;
+        }
+        let Some(entry) = &mut self.entry else {
+            return;
+        };
+        match &self.lang {
+            Some(Some(tag)) => {
+                let section = entry.concept.languages.entry(tag.primary.clone());
+                section.or_default().tbx_extra.push(fragment);
+            }
+            Some(None) => {} // the language section is already an issue
+            None => entry.concept.tbx_extra.push(fragment),
+        }
+    }
+
     fn end_term(&mut self) -> Result<(), Stop> {
         let Some(draft) = self.term.take() else {
             return Ok(());
@@ -861,6 +958,7 @@ impl TbxReader<'_> {
         term.term_type = draft.term_type;
         term.note = draft.note;
         term.source = draft.source;
+        term.tbx_extra = draft.tbx_extra;
         entry
             .concept
             .languages
@@ -910,6 +1008,91 @@ impl TbxReader<'_> {
     }
 }
 
+/// Longest `tbx_extra` fragment accepted.
+pub const MAX_FRAGMENT_BYTES: usize = 64 * 1024;
+
+/// Checks that `fragment` is one well-formed XML element in DCA form, as `tbx_extra` items must
+/// be to be written back into an export: no namespace prefixes (but `xml:`), no declaration,
+/// DTD or processing instruction, only the predefined entities and character references.
+///
+/// ```
+/// use hexaglot::formats::tbx::check_fragment;
+/// assert!(check_fragment(r#"<descrip type="relatedConcept">orbit</descrip>"#).is_ok());
+/// assert!(check_fragment("<descrip>unclosed").is_err());
+/// assert!(check_fragment("<a/><b/>").is_err());
+/// ```
+pub fn check_fragment(fragment: &str) -> Result<(), String> {
+    if fragment.len() > MAX_FRAGMENT_BYTES {
+        return Err(format!("longer than {MAX_FRAGMENT_BYTES} bytes"));
+    }
+    let mut reader = Reader::from_str(fragment);
+    let mut depth = 0usize;
+    let mut seen_root = false;
+    let check_start = |e: &BytesStart<'_>| -> Result<(), String> {
+        let name = e.name().as_ref().to_string();
+        if name.contains(':') {
+            return Err(format!("element <{name}> has a namespace prefix"));
+        }
+        for attr in e.attributes() {
+            let attr = attr.map_err(|err| format!("bad attribute: {err}"))?;
+            let key = attr.key.as_ref().to_string();
+            if key.contains(':') && !key.starts_with("xml:") {
+                return Err(format!("attribute {key} has a namespace prefix"));
+            }
+            attr.normalized_value(XmlVersion::Implicit1_0)
+                .map_err(|err| format!("attribute {key}: {}", xml_error_message(&err)))?;
+        }
+        Ok(())
+    };
+    loop {
+        let event = reader.read_event().map_err(|e| xml_error_message(&e))?;
+        match event {
+            Event::Start(e) | Event::Empty(e) if depth == 0 && seen_root => {
+                let name = e.name().as_ref().to_string();
+                return Err(format!("a second element <{name}> after the first"));
+            }
+            Event::Start(e) => {
+                check_start(&e)?;
+                seen_root = true;
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(format!("elements nested deeper than {MAX_DEPTH}"));
+                }
+            }
+            Event::Empty(e) => {
+                check_start(&e)?;
+                seen_root = true;
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Text(t) if depth == 0 => {
+                if !t.xml10_content().trim().is_empty() {
+                    return Err("text outside the element".to_string());
+                }
+            }
+            Event::Text(_) | Event::CData(_) | Event::Comment(_) => {}
+            Event::GeneralRef(r) => {
+                let name = r.xml10_content().into_owned();
+                let ok = matches!(r.resolve_char_ref(), Ok(Some(_)))
+                    || resolve_predefined_entity(&name).is_some();
+                if !ok || depth == 0 {
+                    return Err(format!("entity &{name}; is not allowed here"));
+                }
+            }
+            Event::Decl(_) | Event::DocType(_) | Event::PI(_) => {
+                return Err("declarations and processing instructions are not allowed".into())
+            }
+            Event::Eof => break,
+        }
+    }
+    if depth != 0 {
+        return Err("an element is not closed".to_string());
+    }
+    if !seen_root {
+        return Err("no element".to_string());
+    }
+    Ok(())
+}
+
 /// Trims and collapses runs of whitespace to one space.
 fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -927,7 +1110,7 @@ fn append(note: &mut Option<String>, value: String) {
 }
 
 /// A quick-xml error as a message for people.
-fn xml_error_message(e: &quick_xml::Error) -> String {
+pub(super) fn xml_error_message(e: &quick_xml::Error) -> String {
     use quick_xml::errors::{IllFormedError, SyntaxError};
     use quick_xml::escape::EscapeError;
     match e {

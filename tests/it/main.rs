@@ -7,5 +7,6 @@ mod csv_format;
 mod interop;
 mod lang;
 mod store;
+mod tbx_export;
 mod tbx_format;
 mod xlsx_format;

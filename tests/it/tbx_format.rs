@@ -192,7 +192,7 @@ fn ltac_astronomy_tbx_basic_dca() {
     assert!(
         messages
             .iter()
-            .any(|m| m.starts_with("xref type=\"xGraphic\" outside a term ignored (34 times)")),
+            .any(|m| m.starts_with("xref type=\"xGraphic\" outside a term kept as is (34 times)")),
         "{messages:?}"
     );
 }
@@ -224,10 +224,10 @@ fn okapi_ibm_tbx_v2_ntig() {
     assert_eq!(terms(c2, "fr"), [("accepteur de billets", Admitted)]);
     let messages: Vec<&str> = g.warnings.iter().map(|w| w.message.as_str()).collect();
     for expected in [
-        "unknown data category admin type=\"productSubset\" ignored (9 times)",
-        "unknown data category admin type=\"sourceIdentifier\" ignored (7 times)",
-        "unknown data category descrip type=\"relatedConceptBroader\" ignored (3 times)",
-        "unknown data category descrip type=\"relatedConcept\" ignored (once)",
+        "unknown data category admin type=\"productSubset\" kept as is (9 times)",
+        "unknown data category admin type=\"sourceIdentifier\" kept as is (7 times)",
+        "unknown data category descrip type=\"relatedConceptBroader\" kept as is (3 times)",
+        "unknown data category descrip type=\"relatedConcept\" kept as is (once)",
     ] {
         assert!(messages.contains(&expected), "{expected}: {messages:?}");
     }
@@ -267,7 +267,7 @@ fn okapi_sdl_tbx_v2_with_empty_terms() {
     );
     assert!(
         messages.contains(
-            &"unknown data category termNote type=\"abbreviatedFormFor\" ignored (3 times)"
+            &"unknown data category termNote type=\"abbreviatedFormFor\" kept as is (3 times)"
         ),
         "{messages:?}"
     );
@@ -340,10 +340,10 @@ fn dct_style_namespaced_data_categories() {
     assert_eq!(
         messages,
         [
-            (Some(15), "<basic:source> outside a term ignored (once)"),
+            (Some(15), "<basic:source> outside a term kept as is (once)"),
             (
                 Some(23),
-                "unknown data category <basic:geographicalUsage> ignored (2 times)"
+                "unknown data category <basic:geographicalUsage> kept as is (2 times)"
             ),
         ]
     );
@@ -408,11 +408,11 @@ fn dca_statuses_links_inline_markup_and_derived_ids() {
         [
             (
                 Some(11),
-                "xref type=\"xGraphic\" outside a term ignored (once)"
+                "xref type=\"xGraphic\" outside a term kept as is (once)"
             ),
             (
                 Some(16),
-                "unknown data category termNote type=\"geographicalUsage\" ignored (2 times)"
+                "unknown data category termNote type=\"geographicalUsage\" kept as is (2 times)"
             ),
             (
                 Some(31),
