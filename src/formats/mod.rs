@@ -3,6 +3,7 @@
 pub mod csv;
 pub mod export;
 pub mod tbx;
+pub mod tmx;
 pub mod xlsx;
 
 use crate::model::Concept;

@@ -9,4 +9,5 @@ mod lang;
 mod store;
 mod tbx_export;
 mod tbx_format;
+mod tmx_format;
 mod xlsx_format;
