@@ -48,6 +48,8 @@ pub enum ImportFormat {
     Tbx,
     /// Excel workbook (Office Open XML), one worksheet read like a CSV file.
     Xlsx,
+    /// TMX 1.4b translation memory (goes to the TM, see [`crate::tm::import_tmx`]).
+    Tmx,
 }
 
 impl ImportFormat {
@@ -58,6 +60,7 @@ impl ImportFormat {
             ImportFormat::Tsv => "tsv",
             ImportFormat::Tbx => "tbx",
             ImportFormat::Xlsx => "xlsx",
+            ImportFormat::Tmx => "tmx",
         }
     }
 
@@ -68,6 +71,7 @@ impl ImportFormat {
             "tsv" | "tab" => Some(ImportFormat::Tsv),
             "tbx" | "martif" => Some(ImportFormat::Tbx),
             "xlsx" => Some(ImportFormat::Xlsx),
+            "tmx" => Some(ImportFormat::Tmx),
             _ => None,
         }
     }
@@ -77,7 +81,8 @@ impl ImportFormat {
         ImportFormat::from_name(path.extension()?.to_str()?)
     }
 
-    /// Guesses the format from the content: a zip archive (`PK\x03\x04`) means XLSX, a `<tbx` or
+    /// Guesses the format from the content: a zip archive (`PK\x03\x04`) means XLSX, a `<tmx` root
+    /// TMX, a `<tbx` or
     /// `<martif` root TBX; otherwise a tab in the first line means TSV, a comma CSV.
     pub fn sniff(bytes: &[u8]) -> Option<ImportFormat> {
         if bytes.starts_with(b"PK\x03\x04") {
@@ -89,6 +94,9 @@ impl ImportFormat {
             None => String::from_utf8_lossy(head),
         };
         let lower = text.to_ascii_lowercase();
+        if lower.contains("<tmx") {
+            return Some(ImportFormat::Tmx);
+        }
         if lower.contains("<martif") || lower.contains("<tbx") {
             return Some(ImportFormat::Tbx);
         }
@@ -120,6 +128,14 @@ impl ImportFormat {
             ImportFormat::Tsv => read_glossary(bytes, Delimiter::Tab, collection),
             ImportFormat::Tbx => crate::formats::tbx::read_tbx(bytes, collection),
             ImportFormat::Xlsx => crate::formats::xlsx::read_xlsx(bytes, sheet, collection),
+            ImportFormat::Tmx => Err(FormatError {
+                format: "tmx",
+                issues: vec![crate::formats::issue(
+                    1,
+                    1,
+                    "a TMX file is a translation memory, not a glossary",
+                )],
+            }),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`search`]: term search over the store (exact, analysed, prefix, fuzzy) and its ranking;
 //! - [`import`]: applying a parsed glossary to a collection (merge / replace / dry run);
 //! - [`export`]: writing collections out as TBX, TBX v2 or CSV;
+//! - [`tm`]: translation-memory import (TMX), unit adds and TMX export over [`store::tm`];
 //! - [`auth`]: API keys, hashed in the data directory, and roles;
 //! - [`server`]: the actix-web application, routes, problem+json errors;
 //! - [`cli`]: the `hexaglot` command line, thin over the library.
@@ -23,3 +24,4 @@ pub mod model;
 pub mod search;
 pub mod server;
 pub mod store;
+pub mod tm;

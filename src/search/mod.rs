@@ -5,6 +5,8 @@
 //! before prefix/fuzzy; then collection priority; then preferred before admitted before deprecated;
 //! then BM25.
 
+pub mod tm;
+
 use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::Instant;

@@ -5,6 +5,7 @@
 
 mod error;
 mod routes;
+mod tm;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,7 +18,8 @@ use actix_web::{web, App, HttpRequest, HttpServer};
 pub use error::{problem_response, ApiError};
 
 use crate::auth::{KeyStore, Role};
-use crate::store::Store;
+use crate::store::tm::TmStore;
+use crate::store::{OpenMode, Store};
 
 /// Largest import body by default (64 MiB).
 pub const DEFAULT_MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
@@ -50,6 +52,8 @@ impl Default for ServerConfig {
 pub struct AppState {
     /// The termbase.
     pub store: Store,
+    /// The translation memory.
+    pub tm: TmStore,
     /// API keys.
     pub keys: KeyStore,
     /// Settings.
@@ -138,6 +142,7 @@ pub fn app(
             ApiError::bad_request(format!("invalid path: {err}")).into()
         }))
         .wrap(actix_web::middleware::NormalizePath::trim())
+        .configure(tm::configure)
         .configure(routes::configure)
         .default_service(web::to(|req: HttpRequest| async move {
             Err::<actix_web::HttpResponse, ApiError>(ApiError::not_found(format!(
@@ -164,8 +169,10 @@ pub struct ServeOptions {
 /// Runs the server until SIGINT/SIGTERM, then finishes in-flight requests and stops the writer.
 /// Prints `listening on http://ADDR` once bound (port 0 picks a free port).
 pub async fn serve(store: Store, keys: KeyStore, opts: ServeOptions) -> std::io::Result<()> {
+    let tm = TmStore::open(&opts.data_dir, OpenMode::ReadWrite).map_err(std::io::Error::other)?;
     let state = AppState {
         store: store.clone(),
+        tm: tm.clone(),
         keys,
         config: opts.config.clone(),
     };
@@ -178,6 +185,11 @@ pub async fn serve(store: Store, keys: KeyStore, opts: ServeOptions) -> std::io:
     }
     tracing::info!(?addrs, data_dir = %opts.data_dir.display(), "serving");
     let result = server.run().await;
-    web::block(move || store.close()).await.ok();
+    web::block(move || {
+        store.close();
+        tm.close();
+    })
+    .await
+    .ok();
     result
 }

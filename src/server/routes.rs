@@ -48,7 +48,7 @@ async fn healthz() -> HttpResponse {
 }
 
 /// Splits `a,b` lists, dropping empty items.
-fn list(value: &Option<String>) -> Vec<String> {
+pub(super) fn list(value: &Option<String>) -> Vec<String> {
     comma_list(value.as_deref())
 }
 
@@ -113,12 +113,12 @@ async fn search_terms(
 }
 
 #[derive(Deserialize)]
-struct CollectionParam {
+pub(super) struct CollectionParam {
     collection: Option<String>,
 }
 
 impl CollectionParam {
-    fn name(&self) -> Result<String, ApiError> {
+    pub(super) fn name(&self) -> Result<String, ApiError> {
         let name = self
             .collection
             .clone()
@@ -143,7 +143,7 @@ fn concept_response(status: StatusCode, concept: &Concept) -> HttpResponse {
     builder.json(concept)
 }
 
-fn urlencode(s: &str) -> String {
+pub(super) fn urlencode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -434,12 +434,12 @@ async fn import_file(
     let format = match p.format.as_deref().filter(|f| !f.is_empty()) {
         Some(name) => ImportFormat::from_name(name).ok_or_else(|| {
             ApiError::bad_request(format!(
-                "format {name:?} is not supported (expected csv, tsv, tbx or xlsx)"
+                "format {name:?} is not supported (expected csv, tsv, tbx, tmx or xlsx)"
             ))
         })?,
         None => guess_format(&req, filename.as_deref(), &bytes).ok_or_else(|| {
             ApiError::bad_request(
-                "cannot tell the file's format: add ?format=csv, tsv, tbx or xlsx",
+                "cannot tell the file's format: add ?format=csv, tsv, tbx, tmx or xlsx",
             )
         })?,
     };
@@ -448,6 +448,9 @@ async fn import_file(
         mode,
         dry_run,
     };
+    if format == ImportFormat::Tmx {
+        return super::tm::import_tmx(state, bytes, opts, filename).await;
+    }
     let store = state.store.clone();
     let sheet = p.sheet.filter(|s| !s.is_empty());
     let report = web::block(move || -> Result<_, ApiError> {
@@ -489,6 +492,9 @@ fn guess_format(req: &HttpRequest, filename: Option<&str>, bytes: &[u8]) -> Opti
     {
         return Some(ImportFormat::Tbx);
     }
+    if content_type.starts_with("application/x-tmx") {
+        return Some(ImportFormat::Tmx);
+    }
     ImportFormat::sniff(bytes)
 }
 
@@ -512,16 +518,22 @@ async fn stats(
     param: web::Query<CollectionParam>,
 ) -> Result<HttpResponse, ApiError> {
     state.require(&req, Role::Reader)?;
-    let total = state.store.payload().stats.total(&list(&param.collection));
+    let collections = list(&param.collection);
+    let total = state.store.payload().stats.total(&collections);
+    let tm = state.tm.stats().total(&collections);
+    let mut languages: BTreeMap<String, LangCounts> = total
+        .languages
+        .into_iter()
+        .map(|(lang, terms)| (lang, LangCounts { terms, units: 0 }))
+        .collect();
+    for (lang, units) in tm.languages {
+        languages.entry(lang).or_insert(LangCounts { terms: 0, units: 0 }).units = units;
+    }
     Ok(HttpResponse::Ok().json(StatsBody {
         concepts: total.concepts,
         terms: total.terms,
-        units: 0,
-        languages: total
-            .languages
-            .into_iter()
-            .map(|(lang, terms)| (lang, LangCounts { terms, units: 0 }))
-            .collect(),
+        units: tm.units,
+        languages,
     }))
 }
 
@@ -534,18 +546,24 @@ struct CollectionBody {
 
 async fn collections(state: Data, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     state.require(&req, Role::Reader)?;
-    let body: Vec<CollectionBody> = state
-        .store
-        .payload()
-        .stats
-        .collections
-        .into_iter()
-        .map(|(name, c)| CollectionBody {
-            name,
+    let mut by_name: BTreeMap<String, CollectionBody> = BTreeMap::new();
+    for (name, c) in state.store.payload().stats.collections {
+        let body = CollectionBody {
+            name: name.clone(),
             concepts: c.concepts,
             units: 0,
-        })
-        .collect();
+        };
+        by_name.insert(name, body);
+    }
+    for (name, c) in state.tm.stats().collections {
+        let entry = by_name.entry(name.clone()).or_insert(CollectionBody {
+            name,
+            concepts: 0,
+            units: 0,
+        });
+        entry.units = c.units;
+    }
+    let body: Vec<CollectionBody> = by_name.into_values().collect();
     Ok(HttpResponse::Ok().json(body))
 }
 
@@ -558,13 +576,17 @@ async fn delete_collection(
     let name = name.into_inner();
     let store = state.store.clone();
     let n = name.clone();
-    let removed = web::block(move || {
-        store.write(move |txn| {
+    let tm = state.tm.clone();
+    let removed = web::block(move || -> Result<_, StoreError> {
+        let n2 = n.clone();
+        let units = tm.write(move |txn| txn.delete_collection(&n2))?;
+        let concepts = store.write(move |txn| {
             if txn.concepts_in(&n)?.is_empty() {
                 return Ok(None);
             }
             txn.delete_collection(&n).map(Some)
-        })
+        })?;
+        Ok(concepts.or((units > 0).then_some(units)))
     })
     .await??;
     match removed {
@@ -621,11 +643,15 @@ async fn export_file(
     state.require(&req, Role::Admin)?;
     let p = params.into_inner();
     let name = p.format.as_deref().unwrap_or("tbx");
-    let format = ExportFormat::from_name(name).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "export format {name:?} is not supported (expected tbx, tbx-v2 or csv)"
-        ))
-    })?;
+    // `None`: TMX, the translation memory
+    let format = match name.eq_ignore_ascii_case("tmx") {
+        true => None,
+        false => Some(ExportFormat::from_name(name).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "export format {name:?} is not supported (expected tbx, tbx-v2, csv or tmx)"
+            ))
+        })?),
+    };
     let filter = ExportFilter {
         langs: lang_keys(&list(&p.lang))?,
         subjects: list(&p.subject),
@@ -633,13 +659,18 @@ async fn export_file(
     let collections = list(&p.collection);
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let store = state.store.clone();
+    let tm = state.tm.clone();
     let errors = tx.clone();
     actix_web::rt::task::spawn_blocking(move || {
         let out = ChunkWriter {
             buf: Vec::new(),
             tx,
         };
-        if let Err(e) = crate::export::export(&store, &collections, format, &filter, out) {
+        let written = match format {
+            Some(format) => crate::export::export(&store, &collections, format, &filter, out),
+            None => crate::tm::export_tmx(&tm, &collections, &filter.langs, out),
+        };
+        if let Err(e) = written {
             tracing::warn!(error = %e, "export stopped");
             let _ = errors.blocking_send(Err(std::io::Error::other(e.to_string())));
         }
@@ -648,10 +679,13 @@ async fn export_file(
         rx.recv().await.map(|item| (item, rx))
     });
     Ok(HttpResponse::Ok()
-        .content_type(format.content_type())
+        .content_type(format.map_or("application/x-tmx+xml", |f| f.content_type()))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"hexaglot.{}\"", format.extension()),
+            format!(
+                "attachment; filename=\"hexaglot.{}\"",
+                format.map_or("tmx", |f| f.extension())
+            ),
         ))
         .streaming(stream))
 }

@@ -8,6 +8,7 @@
 
 mod schema;
 mod stats;
+pub mod tm;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -636,10 +637,15 @@ fn read_marker(dir: &Path) -> Result<(u32, String), StoreError> {
 }
 
 fn write_marker(dir: &Path) -> Result<(), StoreError> {
+    write_marker_version(dir, SCHEMA_VERSION)
+}
+
+/// Writes the schema marker of an index of `schema_version` (the translation memory has its own).
+fn write_marker_version(dir: &Path, schema_version: u32) -> Result<(), StoreError> {
     let path = dir.join(SCHEMA_FILE);
     let tmp = dir.join(format!("{SCHEMA_FILE}.tmp"));
     let text = serde_json::to_string(&SchemaMarker {
-        schema_version: SCHEMA_VERSION,
+        schema_version,
         analysis: analysis_fingerprint(),
     })
     .expect("marker serialises");

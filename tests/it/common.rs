@@ -8,6 +8,7 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::test::TestRequest;
 use hexaglot::auth::{KeyStore, Role};
 use hexaglot::server::{AppState, ServerConfig};
+use hexaglot::store::tm::TmStore;
 use hexaglot::store::{OpenMode, Store};
 use serde_json::Value;
 
@@ -38,6 +39,7 @@ impl Fixture {
     pub fn with_config(config: ServerConfig) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+        let tm = TmStore::open(dir.path(), OpenMode::ReadWrite).unwrap();
         hexaglot::import::seed(&store, Some(&repo().join("glossaries"))).unwrap();
         let keys = KeyStore::open(dir.path()).unwrap();
         let reader = keys.add("reader", Role::Reader).unwrap().1;
@@ -47,6 +49,7 @@ impl Fixture {
             dir,
             state: AppState {
                 store,
+                tm,
                 keys,
                 config,
             },

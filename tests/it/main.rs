@@ -9,5 +9,6 @@ mod lang;
 mod store;
 mod tbx_export;
 mod tbx_format;
+mod tm;
 mod tmx_format;
 mod xlsx_format;

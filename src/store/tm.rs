@@ -1,0 +1,657 @@
+//! The translation memory on tantivy: a second index under `<data_dir>/tm/`, with the same
+//! guarantees as the termbase — one writer thread, a change is a closure that commits (with the
+//! statistics as the commit payload) and reloads before [`TmStore::write`] returns, a closure
+//! returning `Err` leaves nothing behind, and a schema marker with the analysis fingerprint
+//! (an index of another schema or analysis is rebuilt from its stored units on open).
+//!
+//! One document per unit: `key` (`collection \u{1f} id`), `collection`, `content`
+//! (`collection \u{1f}` [`unit_content_id`]: finds a duplicate — same languages, same texts —
+//! without a scan), the unit as JSON, and per variant its text without inline-code placeholders
+//! analysed by the `lang` pipeline: `s_<analyser>` (stemmed keys with positions, for candidate
+//! retrieval and concordance phrases; Chinese: character bigrams in `s_zh_bigram`), `exact`
+//! (`lang \u{1f}` hash of [`exact_key`]: exact and case-only matches), `langs` (variant languages).
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+
+use serde::{Deserialize, Serialize};
+use tantivy::collector::DocSetCollector;
+use tantivy::query::{AllQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+
+use super::{
+    analysis_fingerprint, create_index, find_doc, io_err, read_marker, write_marker_version,
+    OpenMode, StoreError,
+};
+use crate::formats::tmx::{strip_codes, unit_content_id};
+use crate::lang::{exact_key, register_tokenizers, tokenizer_name, Analysis, Lang, LangTag};
+use crate::model::TranslationUnit;
+
+/// Version of the TM schema; bump it when the fields or what they hold change.
+pub const TM_SCHEMA_VERSION: u32 = 1;
+/// Name of the TM index directory inside the data directory.
+const TM_DIR: &str = "tm";
+/// Memory budget of the TM index writer.
+const WRITER_MEMORY: usize = 200_000_000;
+
+/// Handles of every field of the TM index.
+#[derive(Debug, Clone)]
+pub struct TmFields {
+    /// `collection \u{1f} id`: the document's unique key.
+    pub key: Field,
+    /// Collection name.
+    pub collection: Field,
+    /// `collection \u{1f}` content id: finds duplicates.
+    pub content: Field,
+    /// The whole unit as JSON.
+    pub json: Field,
+    /// Variant texts per analyser (stemmed keys, positions), in [`Lang::ALL`] order; Chinese text
+    /// goes to `zh_bigrams` only.
+    pub text: [Field; 7],
+    /// Chinese character bigrams.
+    pub zh_bigrams: Field,
+    /// `lang \u{1f}` hash of the exact key of each variant.
+    pub exact: Field,
+    /// Variant languages (primary subtags).
+    pub langs: Field,
+}
+
+impl TmFields {
+    /// The field a language's text is searched in.
+    pub fn text_field(&self, lang: Lang) -> Field {
+        if lang == Lang::Zh {
+            return self.zh_bigrams;
+        }
+        let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(6);
+        self.text[i]
+    }
+}
+
+fn build_schema() -> (Schema, TmFields) {
+    let options = |tokenizer: String| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(&tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let mut b = Schema::builder();
+    let key = b.add_text_field("key", STRING);
+    let collection = b.add_text_field("collection", STRING);
+    let content = b.add_text_field("content", STRING);
+    let json = b.add_text_field("json", STORED);
+    let text = Lang::ALL.map(|lang| {
+        b.add_text_field(
+            &format!("s_{}", lang.code()),
+            options(tokenizer_name(lang, Analysis::Words)),
+        )
+    });
+    let zh_bigrams = b.add_text_field(
+        "s_zh_bigram",
+        options(tokenizer_name(Lang::Zh, Analysis::Bigrams)),
+    );
+    let exact = b.add_text_field("exact", STRING);
+    let langs = b.add_text_field("langs", STRING);
+    let fields = TmFields {
+        key,
+        collection,
+        content,
+        json,
+        text,
+        zh_bigrams,
+        exact,
+        langs,
+    };
+    (b.build(), fields)
+}
+
+/// The unique key of a unit in the index.
+pub fn unit_key(collection: &str, id: &str) -> String {
+    format!("{collection}\u{1f}{id}")
+}
+
+/// The duplicate key of a unit: its collection and content id.
+pub fn content_key(collection: &str, unit: &TranslationUnit) -> String {
+    format!("{collection}\u{1f}{}", unit_content_id(&unit.variants))
+}
+
+/// The `exact` term of a text in a language: case-folded, whitespace collapsed, codes removed.
+pub fn exact_term(primary: &str, text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(exact_key(&strip_codes(text)).as_bytes());
+    format!("{primary}\u{1f}{}", hex::encode(&digest[..8]))
+}
+
+/// The analyser and primary subtag of a variant key (`en-GB` → English, `en`).
+pub fn variant_lang(key: &str) -> (Lang, String) {
+    match LangTag::parse(key) {
+        Ok(tag) => (tag.lang, tag.primary),
+        Err(_) => (Lang::Other, key.to_ascii_lowercase()),
+    }
+}
+
+fn unit_doc(fields: &TmFields, unit: &TranslationUnit) -> TantivyDocument {
+    let mut doc = TantivyDocument::new();
+    doc.add_text(fields.key, unit_key(&unit.collection, &unit.id));
+    doc.add_text(fields.collection, &unit.collection);
+    doc.add_text(fields.content, content_key(&unit.collection, unit));
+    doc.add_text(
+        fields.json,
+        serde_json::to_string(unit).expect("a unit always serialises"),
+    );
+    for (key, text) in &unit.variants {
+        let (lang, primary) = variant_lang(key);
+        doc.add_text(fields.text_field(lang), strip_codes(text));
+        doc.add_text(fields.exact, exact_term(&primary, text));
+        doc.add_text(fields.langs, primary);
+    }
+    doc
+}
+
+/// Unit counts of one collection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TmCollectionStats {
+    /// Units.
+    pub units: u64,
+    /// Units per language (primary subtag) they have a variant in.
+    pub languages: BTreeMap<String, u64>,
+}
+
+/// Unit counts of every collection; the TM index's commit payload.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TmStats {
+    /// By collection name.
+    pub collections: BTreeMap<String, TmCollectionStats>,
+}
+
+impl TmStats {
+    fn langs(unit: &TranslationUnit) -> HashSet<String> {
+        unit.variants.keys().map(|k| variant_lang(k).1).collect()
+    }
+
+    fn add(&mut self, unit: &TranslationUnit) {
+        let c = self.collections.entry(unit.collection.clone()).or_default();
+        c.units += 1;
+        for lang in Self::langs(unit) {
+            *c.languages.entry(lang).or_default() += 1;
+        }
+    }
+
+    fn remove(&mut self, unit: &TranslationUnit) {
+        let Some(c) = self.collections.get_mut(&unit.collection) else {
+            return;
+        };
+        c.units = c.units.saturating_sub(1);
+        for lang in Self::langs(unit) {
+            if let Some(n) = c.languages.get_mut(&lang) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    c.languages.remove(&lang);
+                }
+            }
+        }
+        if c.units == 0 {
+            self.collections.remove(&unit.collection);
+        }
+    }
+
+    /// The sum over `collections` (all when empty).
+    pub fn total(&self, collections: &[String]) -> TmCollectionStats {
+        let mut sum = TmCollectionStats::default();
+        for (name, c) in &self.collections {
+            if collections.is_empty() || collections.contains(name) {
+                sum.units += c.units;
+                for (lang, n) in &c.languages {
+                    *sum.languages.entry(lang.clone()).or_default() += n;
+                }
+            }
+        }
+        sum
+    }
+}
+
+type Job = Box<dyn FnOnce(&mut WriterState) + Send>;
+
+struct Shared {
+    dir: PathBuf,
+    index: Index,
+    reader: IndexReader,
+    fields: TmFields,
+    stats: RwLock<TmStats>,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct WriterState {
+    writer: IndexWriter,
+    reader: IndexReader,
+    fields: TmFields,
+    stats: TmStats,
+}
+
+/// The translation memory: cheap to clone, shared by every request.
+#[derive(Clone)]
+pub struct TmStore {
+    shared: Arc<Shared>,
+}
+
+impl TmStore {
+    /// Opens (creating if needed) the translation memory in `data_dir/tm`.
+    pub fn open(data_dir: &Path, mode: OpenMode) -> Result<TmStore, StoreError> {
+        let dir = data_dir.join(TM_DIR);
+        let staging = data_dir.join(format!("{TM_DIR}.rebuild"));
+        std::fs::create_dir_all(data_dir).map_err(io_err(data_dir))?;
+        if !dir.exists() && staging.join("meta.json").exists() {
+            std::fs::rename(&staging, &dir).map_err(io_err(&dir))?;
+        }
+        let (schema, fields) = build_schema();
+        let index = if dir.join("meta.json").exists() {
+            let (version, analysis) = read_marker(&dir)?;
+            if version > TM_SCHEMA_VERSION {
+                return Err(StoreError::Rejected(format!(
+                    "the translation memory in {} was written by a newer hexaglot (schema {version}, this build reads up to {TM_SCHEMA_VERSION}): upgrade hexaglot",
+                    dir.display()
+                )));
+            }
+            if version < TM_SCHEMA_VERSION || analysis != analysis_fingerprint() {
+                if mode == OpenMode::ReadOnly {
+                    return Err(StoreError::Rejected(format!(
+                        "the translation memory in {} must be rebuilt for this version: start `hexaglot serve` (or any writing command) on it once",
+                        dir.display()
+                    )));
+                }
+                rebuild(&dir, &staging)?;
+            }
+            Index::open_in_dir(&dir)?
+        } else {
+            std::fs::create_dir_all(&dir).map_err(io_err(&dir))?;
+            if std::fs::read_dir(&dir)
+                .map_err(io_err(&dir))?
+                .next()
+                .is_some()
+            {
+                return Err(StoreError::NotOurs(dir));
+            }
+            let index = create_index(&dir, schema)?;
+            write_marker_version(&dir, TM_SCHEMA_VERSION)?;
+            index
+        };
+        register_tokenizers(index.tokenizers());
+        let reader: IndexReader = index
+            .reader_builder()
+            .reload_policy(match mode {
+                OpenMode::ReadWrite => ReloadPolicy::Manual,
+                OpenMode::ReadOnly => ReloadPolicy::OnCommitWithDelay,
+            })
+            .try_into()?;
+        let stats = read_stats(&index)?;
+        let shared = Arc::new(Shared {
+            dir: dir.clone(),
+            index: index.clone(),
+            reader: reader.clone(),
+            fields: fields.clone(),
+            stats: RwLock::new(stats.clone()),
+            jobs: Mutex::new(None),
+            thread: Mutex::new(None),
+        });
+        if mode == OpenMode::ReadWrite {
+            let writer: IndexWriter = index.writer(WRITER_MEMORY).map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => StoreError::Locked(dir.clone()),
+                other => StoreError::Index(other),
+            })?;
+            let (tx, rx) = mpsc::channel::<Job>();
+            let mut state = WriterState {
+                writer,
+                reader,
+                fields,
+                stats,
+            };
+            let handle = std::thread::Builder::new()
+                .name("tm-writer".into())
+                .spawn(move || {
+                    for job in rx {
+                        job(&mut state);
+                    }
+                    let _ = state.writer.wait_merging_threads();
+                })
+                .map_err(io_err(&dir))?;
+            *shared.jobs.lock().expect("jobs lock") = Some(tx);
+            *shared.thread.lock().expect("thread lock") = Some(handle);
+        }
+        Ok(TmStore { shared })
+    }
+
+    /// The index directory.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// Field handles, for queries.
+    pub fn fields(&self) -> &TmFields {
+        &self.shared.fields
+    }
+
+    /// A searcher on the last commit.
+    pub fn searcher(&self) -> Searcher {
+        self.shared.reader.searcher()
+    }
+
+    /// Unit counts as of the last commit.
+    pub fn stats(&self) -> TmStats {
+        self.shared.stats.read().expect("stats lock").clone()
+    }
+
+    /// Reloads a read-only store's view (read-write stores are always current).
+    pub fn refresh(&self) -> Result<(), StoreError> {
+        if self.shared.jobs.lock().expect("jobs lock").is_none() {
+            self.shared.reader.reload()?;
+            *self.shared.stats.write().expect("stats lock") = read_stats(&self.shared.index)?;
+        }
+        Ok(())
+    }
+
+    /// The unit `id` of `collection`, if any.
+    pub fn get(&self, collection: &str, id: &str) -> Result<Option<TranslationUnit>, StoreError> {
+        get_unit(&self.searcher(), &self.shared.fields, collection, id)
+    }
+
+    /// Calls `f` with every unit of `collections` (all when empty), straight from the doc store.
+    pub fn for_each_unit<E>(
+        &self,
+        collections: &[String],
+        mut f: impl FnMut(TranslationUnit) -> Result<(), E>,
+    ) -> Result<(), E>
+    where
+        E: From<StoreError>,
+    {
+        let searcher = self.searcher();
+        for segment in searcher.segment_readers() {
+            let store = segment
+                .get_store_reader(16)
+                .map_err(|e| StoreError::Index(e.into()))?;
+            for doc_id in segment.doc_ids_alive() {
+                let doc: TantivyDocument = store.get(doc_id).map_err(StoreError::Index)?;
+                let unit = parse_unit(&doc, &self.shared.fields, &format!("doc {doc_id}"))?;
+                if collections.is_empty() || collections.contains(&unit.collection) {
+                    f(unit)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `change` on the writer thread; commits and reloads when it returns `Ok`, discards
+    /// everything it did when it returns `Err`.
+    pub fn write<T, F>(&self, change: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut TmTxn) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply_tx, reply_rx) = mpsc::channel();
+        let job: Job = Box::new(move |state: &mut WriterState| {
+            let _ = reply_tx.send(run_txn(state, change));
+        });
+        {
+            let jobs = self.shared.jobs.lock().expect("jobs lock");
+            let sender = jobs.as_ref().ok_or(StoreError::ReadOnly)?;
+            sender.send(job).map_err(|_| StoreError::WriterGone)?;
+        }
+        let (result, stats) = reply_rx.recv().map_err(|_| StoreError::WriterGone)??;
+        if let Some(stats) = stats {
+            *self.shared.stats.write().expect("stats lock") = stats;
+        }
+        Ok(result)
+    }
+
+    /// Stops the writer thread after the jobs already queued; later writes fail.
+    pub fn close(&self) {
+        self.shared.jobs.lock().expect("jobs lock").take();
+        if let Some(handle) = self.shared.thread.lock().expect("thread lock").take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+type TxnOutcome<T> = Result<(T, Option<TmStats>), StoreError>;
+
+fn run_txn<T, F>(state: &mut WriterState, change: F) -> TxnOutcome<T>
+where
+    F: FnOnce(&mut TmTxn) -> Result<T, StoreError>,
+{
+    let mut txn = TmTxn {
+        searcher: state.reader.searcher(),
+        fields: &state.fields,
+        writer: &mut state.writer,
+        stats: state.stats.clone(),
+        touched: HashSet::new(),
+        changed: false,
+    };
+    let result = change(&mut txn);
+    let (changed, stats) = (txn.changed, txn.stats);
+    match result {
+        Ok(value) if changed => {
+            let committed = (|| -> Result<(), StoreError> {
+                let mut prepared = state.writer.prepare_commit()?;
+                prepared.set_payload(&serde_json::to_string(&stats).expect("stats serialise"));
+                prepared.commit()?;
+                state.reader.reload()?;
+                Ok(())
+            })();
+            match committed {
+                Ok(()) => {
+                    state.stats = stats.clone();
+                    Ok((value, Some(stats)))
+                }
+                Err(e) => {
+                    let _ = state.writer.rollback();
+                    Err(e)
+                }
+            }
+        }
+        Ok(value) => Ok((value, None)),
+        Err(e) => {
+            if changed {
+                state.writer.rollback()?;
+            }
+            Err(e)
+        }
+    }
+}
+
+/// A TM write transaction. Reads see the last commit; a unit is written at most once per
+/// transaction (what imports and the API guarantee by removing duplicates first).
+pub struct TmTxn<'a> {
+    searcher: Searcher,
+    fields: &'a TmFields,
+    writer: &'a mut IndexWriter,
+    stats: TmStats,
+    /// Keys written or deleted in this transaction.
+    touched: HashSet<String>,
+    changed: bool,
+}
+
+impl TmTxn<'_> {
+    /// The unit as of the last commit.
+    pub fn get(&self, collection: &str, id: &str) -> Result<Option<TranslationUnit>, StoreError> {
+        get_unit(&self.searcher, self.fields, collection, id)
+    }
+
+    /// The id of a committed unit of `collection` with the same variants as `unit`, if any.
+    pub fn find_duplicate(
+        &self,
+        collection: &str,
+        unit: &TranslationUnit,
+    ) -> Result<Option<String>, StoreError> {
+        let term = Term::from_field_text(self.fields.content, &content_key(collection, unit));
+        match find_doc(&self.searcher, &term)? {
+            Some(addr) => {
+                let doc: TantivyDocument = self.searcher.doc(addr)?;
+                Ok(Some(
+                    parse_unit(&doc, self.fields, &format!("{addr:?}"))?.id,
+                ))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Stores `unit` (normalised, collection set), replacing the unit with its id.
+    pub fn put(&mut self, unit: TranslationUnit) -> Result<(), StoreError> {
+        let key = unit_key(&unit.collection, &unit.id);
+        if !self.touched.insert(key.clone()) {
+            return Err(StoreError::Rejected(format!(
+                "unit {:?} is written twice in one change",
+                unit.id
+            )));
+        }
+        if let Some(old) = self.get(&unit.collection, &unit.id)? {
+            self.stats.remove(&old);
+            self.writer
+                .delete_term(Term::from_field_text(self.fields.key, &key));
+        }
+        self.stats.add(&unit);
+        self.writer.add_document(unit_doc(self.fields, &unit))?;
+        self.changed = true;
+        Ok(())
+    }
+
+    /// Deletes a unit; returns it if it existed (and was not written in this transaction).
+    pub fn delete(
+        &mut self,
+        collection: &str,
+        id: &str,
+    ) -> Result<Option<TranslationUnit>, StoreError> {
+        let key = unit_key(collection, id);
+        if !self.touched.insert(key.clone()) {
+            return Ok(None);
+        }
+        let Some(old) = self.get(collection, id)? else {
+            return Ok(None);
+        };
+        self.stats.remove(&old);
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.key, &key));
+        self.changed = true;
+        Ok(Some(old))
+    }
+
+    /// The ids of the committed units of a collection.
+    pub fn ids_in(&self, collection: &str) -> Result<Vec<String>, StoreError> {
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.collection, collection),
+            IndexRecordOption::Basic,
+        );
+        let mut ids = Vec::new();
+        for addr in self.searcher.search(&query, &DocSetCollector)? {
+            let doc: TantivyDocument = self.searcher.doc(addr)?;
+            ids.push(parse_unit(&doc, self.fields, &format!("{addr:?}"))?.id);
+        }
+        Ok(ids)
+    }
+
+    /// Deletes every unit of a collection; returns how many there were.
+    pub fn delete_collection(&mut self, collection: &str) -> Result<u64, StoreError> {
+        let n = self
+            .stats
+            .collections
+            .get(collection)
+            .map_or(0, |c| c.units);
+        if n == 0 {
+            return Ok(0);
+        }
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.collection, collection));
+        self.stats.collections.remove(collection);
+        self.changed = true;
+        Ok(n)
+    }
+}
+
+fn parse_unit(
+    doc: &TantivyDocument,
+    fields: &TmFields,
+    at: &str,
+) -> Result<TranslationUnit, StoreError> {
+    let json = doc
+        .get_first(fields.json)
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| StoreError::Corrupt(at.to_string(), "no json".into()))?;
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(at.to_string(), e.to_string()))
+}
+
+/// The stored unit of a document.
+pub fn load_unit(
+    searcher: &Searcher,
+    fields: &TmFields,
+    addr: tantivy::DocAddress,
+) -> Result<TranslationUnit, StoreError> {
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    parse_unit(&doc, fields, &format!("{addr:?}"))
+}
+
+fn get_unit(
+    searcher: &Searcher,
+    fields: &TmFields,
+    collection: &str,
+    id: &str,
+) -> Result<Option<TranslationUnit>, StoreError> {
+    let term = Term::from_field_text(fields.key, &unit_key(collection, id));
+    match find_doc(searcher, &term)? {
+        Some(addr) => Ok(Some(load_unit(searcher, fields, addr)?)),
+        None => Ok(None),
+    }
+}
+
+fn read_stats(index: &Index) -> Result<TmStats, StoreError> {
+    let metas = index.load_metas()?;
+    Ok(metas
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default())
+}
+
+/// Rebuilds a TM index of an older schema or analysis from the units it stores (`json`), beside
+/// the old one, then swaps them.
+fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
+    tracing::info!(dir = %dir.display(), "rebuilding the translation memory for schema {TM_SCHEMA_VERSION}");
+    let old = Index::open_in_dir(dir)?;
+    let old_json = old.schema().get_field("json")?;
+    let searcher = old.reader()?.searcher();
+    if staging.exists() {
+        std::fs::remove_dir_all(staging).map_err(io_err(staging))?;
+    }
+    std::fs::create_dir_all(staging).map_err(io_err(staging))?;
+    let (schema, fields) = build_schema();
+    let new = create_index(staging, schema)?;
+    register_tokenizers(new.tokenizers());
+    let mut writer: IndexWriter = new.writer(WRITER_MEMORY)?;
+    let mut stats = TmStats::default();
+    for addr in searcher.search(&AllQuery, &DocSetCollector)? {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let Some(json) = doc.get_first(old_json).and_then(|v| v.as_str()) else {
+            continue;
+        };
+        let unit: TranslationUnit = serde_json::from_str(json)
+            .map_err(|e| StoreError::Corrupt(format!("{addr:?}"), e.to_string()))?;
+        stats.add(&unit);
+        writer.add_document(unit_doc(&fields, &unit))?;
+    }
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(&serde_json::to_string(&stats).expect("stats serialise"));
+    prepared.commit()?;
+    writer.wait_merging_threads()?;
+    write_marker_version(staging, TM_SCHEMA_VERSION)?;
+    let retired = dir.with_extension("old");
+    if retired.exists() {
+        std::fs::remove_dir_all(&retired).map_err(io_err(&retired))?;
+    }
+    std::fs::rename(dir, &retired).map_err(io_err(dir))?;
+    std::fs::rename(staging, dir).map_err(io_err(dir))?;
+    std::fs::remove_dir_all(&retired).map_err(io_err(&retired))?;
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! Translation-memory operations that the API and the CLI share: importing a TMX file into a
+//! collection (merge, replace, dry run; atomic; duplicates skipped), adding units one by one, and
+//! exporting as TMX.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Write;
+
+use crate::export::ExportError;
+use crate::formats::tmx::{unit_content_id, ParsedTmx, TmxWriter};
+use crate::import::{ImportMode, ImportOptions, ImportReport, Progress, UnitCounts};
+use crate::lang::{nfc, LangTag};
+use crate::model::{check_name, now_rfc3339, TranslationUnit};
+use crate::store::tm::{variant_lang, TmStore, TmTxn};
+use crate::store::StoreError;
+
+/// How often (in units) an import reports progress.
+const PROGRESS_EVERY: usize = 10_000;
+
+/// A unit from a client or file made canonical: collection set, id checked (derived from the
+/// content when empty), variant keys normalised (`FR-ca` → `fr`, a second region of a language
+/// keeps it: `en-GB`), texts in NFC, empty variants dropped.
+pub fn normalize_unit(
+    mut unit: TranslationUnit,
+    collection: &str,
+) -> Result<TranslationUnit, String> {
+    check_name("collection", collection).map_err(|e| e.to_string())?;
+    let mut variants = BTreeMap::new();
+    for (key, text) in std::mem::take(&mut unit.variants) {
+        let tag = LangTag::parse(&key).map_err(|e| e.to_string())?;
+        let text = nfc(&text);
+        if text.trim().is_empty() {
+            continue;
+        }
+        let key = if variants.contains_key(&tag.primary) {
+            let mut long = tag.primary.clone();
+            if let Some(r) = &tag.region {
+                long.push('-');
+                long.push_str(r);
+            }
+            long
+        } else {
+            tag.primary.clone()
+        };
+        if variants.insert(key.clone(), text).is_some() {
+            return Err(format!("language {key} is given twice"));
+        }
+    }
+    if variants.is_empty() {
+        return Err("the unit has no text in any language".to_string());
+    }
+    unit.variants = variants;
+    unit.collection = collection.to_string();
+    if unit.id.is_empty() {
+        unit.id = unit_content_id(&unit.variants);
+    }
+    check_name("id", &unit.id).map_err(|e| e.to_string())?;
+    if let Some(src) = unit.source_lang.take() {
+        let key = variant_lang(&src).1;
+        unit.source_lang = unit.variants.contains_key(&key).then_some(key);
+    }
+    unit.note = unit.note.map(|n| nfc(n.trim())).filter(|n| !n.is_empty());
+    if unit.created_at.is_empty() {
+        unit.created_at = now_rfc3339();
+    }
+    Ok(unit)
+}
+
+/// What storing one unit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stored {
+    /// The unit was added (or replaced the unit with its id).
+    Added(TranslationUnit),
+    /// A unit with the same texts was there already: that unit.
+    Duplicate(TranslationUnit),
+}
+
+/// Stores one unit inside a transaction unless a unit with the same texts exists.
+fn store_unit(txn: &mut TmTxn, unit: TranslationUnit, write: bool) -> Result<Stored, StoreError> {
+    if let Some(id) = txn.find_duplicate(&unit.collection, &unit)? {
+        let existing = txn.get(&unit.collection, &id)?.unwrap_or(unit);
+        return Ok(Stored::Duplicate(existing));
+    }
+    if write {
+        txn.put(unit.clone())?;
+    }
+    Ok(Stored::Added(unit))
+}
+
+/// Adds units (already normalised) in one transaction; a unit whose texts are already stored is
+/// not stored again, nor is the second of two equal units of the request.
+pub fn add_units(tm: &TmStore, units: Vec<TranslationUnit>) -> Result<Vec<Stored>, StoreError> {
+    tm.write(move |txn| {
+        let mut seen: Vec<(String, String, TranslationUnit)> = Vec::new();
+        let mut out = Vec::with_capacity(units.len());
+        for unit in units {
+            let content = unit_content_id(&unit.variants);
+            if let Some((_, _, first)) = seen
+                .iter()
+                .find(|(c, coll, _)| *c == content && *coll == unit.collection)
+            {
+                out.push(Stored::Duplicate(first.clone()));
+                continue;
+            }
+            let stored = store_unit(txn, unit, true)?;
+            let (Stored::Added(u) | Stored::Duplicate(u)) = &stored;
+            seen.push((content, u.collection.clone(), u.clone()));
+            out.push(stored);
+        }
+        Ok(out)
+    })
+}
+
+/// Applies a parsed TMX file to a collection in one transaction: every unit whose texts are not
+/// yet in the collection is added (a unit with the same id and other texts is replaced); units
+/// already there, or repeated in the file, count as duplicates. `mode=replace` also removes the
+/// collection's units that the file does not have. A dry run counts without writing.
+pub fn import_tmx(
+    tm: &TmStore,
+    parsed: ParsedTmx,
+    opts: &ImportOptions,
+    origin: Option<&str>,
+    progress: Option<Progress>,
+) -> Result<ImportReport, StoreError> {
+    let ParsedTmx {
+        units, warnings, ..
+    } = parsed;
+    let opts_c = opts.clone();
+    let origin = origin.map(str::to_string);
+    let counts = tm.write(move |txn| {
+        let total = units.len() as u64;
+        let mut counts = UnitCounts::default();
+        let mut in_file: HashSet<String> = HashSet::new();
+        let mut keep: HashSet<String> = HashSet::new();
+        let write = !opts_c.dry_run;
+        for (i, mut unit) in units.into_iter().enumerate() {
+            if let Some(report) = &progress {
+                if i % PROGRESS_EVERY == 0 {
+                    report(i as u64, total);
+                }
+            }
+            unit.collection = opts_c.collection.clone();
+            if unit.origin.is_none() {
+                unit.origin = origin.clone();
+            }
+            if !in_file.insert(unit_content_id(&unit.variants)) {
+                counts.duplicates += 1;
+                continue;
+            }
+            match store_unit(txn, unit, write)? {
+                Stored::Added(u) => {
+                    counts.added += 1;
+                    keep.insert(u.id);
+                }
+                Stored::Duplicate(u) => {
+                    counts.duplicates += 1;
+                    keep.insert(u.id);
+                }
+            }
+        }
+        if let Some(report) = &progress {
+            report(total, total);
+        }
+        if opts_c.mode == ImportMode::Replace && write {
+            for id in txn.ids_in(&opts_c.collection)? {
+                if !keep.contains(&id) {
+                    txn.delete(&opts_c.collection, &id)?;
+                }
+            }
+        }
+        Ok(counts)
+    })?;
+    tracing::info!(
+        collection = %opts.collection,
+        format = "tmx",
+        added = counts.added,
+        duplicates = counts.duplicates,
+        dry_run = opts.dry_run,
+        "import"
+    );
+    Ok(ImportReport {
+        format: "tmx",
+        collection: opts.collection.clone(),
+        mode: opts.mode,
+        dry_run: opts.dry_run,
+        concepts: Default::default(),
+        units: counts,
+        warnings,
+    })
+}
+
+/// Writes the units of `collections` (all when empty) as TMX, keeping only the variants of
+/// `langs` (primary subtags; all when empty) and units left with at least one; returns how many
+/// units were written.
+pub fn export_tmx<W: Write>(
+    tm: &TmStore,
+    collections: &[String],
+    langs: &[String],
+    out: W,
+) -> Result<u64, ExportError> {
+    let mut writer = TmxWriter::new(out, None)?;
+    let mut written = 0u64;
+    tm.for_each_unit(collections, |mut unit| -> Result<(), ExportError> {
+        if !langs.is_empty() {
+            unit.variants
+                .retain(|key, _| langs.contains(&variant_lang(key).1));
+            if unit.variants.is_empty() {
+                return Ok(());
+            }
+        }
+        writer.write(&unit)?;
+        written += 1;
+        Ok(())
+    })?;
+    writer.finish()?;
+    Ok(written)
+}
