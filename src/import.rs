@@ -1,6 +1,6 @@
 //! Applying a parsed glossary to a collection: merge or replace, all or nothing, idempotent.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -242,12 +242,19 @@ pub fn plan(
     let total = incoming.len() as u64;
     let mut counts = ConceptCounts::default();
     let existing = txn.concepts_in(&opts.collection)?;
-    let mut current: HashMap<String, Concept> =
+    let current: HashMap<String, Concept> =
         existing.into_iter().map(|c| (c.id.clone(), c)).collect();
-    let mut by_preferred: HashMap<(String, String), String> = HashMap::new();
+    // preferred terms of the concepts there before the import: a concept of the file matches one
+    // of them at most once, and never another concept of the same file (the file's own entries
+    // are distinct concepts, homonyms included)
+    let mut by_preferred: HashMap<(String, String), Vec<String>> = HashMap::new();
     for c in current.values() {
         index_preferred(&mut by_preferred, c);
     }
+    for ids in by_preferred.values_mut() {
+        ids.sort();
+    }
+    let mut matched: HashSet<String> = HashSet::new();
     let mut in_file: Vec<String> = Vec::new();
     let now = now_rfc3339();
     for (i, mut concept) in incoming.into_iter().enumerate() {
@@ -260,10 +267,13 @@ pub fn plan(
         let target_id = if current.contains_key(&concept.id) {
             Some(concept.id.clone())
         } else if opts.mode == ImportMode::Merge {
-            find_by_preferred(&by_preferred, &concept)
+            find_by_preferred(&by_preferred, &concept, &matched)
         } else {
             None
         };
+        if let Some(id) = &target_id {
+            matched.insert(id.clone());
+        }
         let next = match target_id.and_then(|id| current.get(&id)) {
             Some(old) => {
                 let merged = match opts.mode {
@@ -291,18 +301,16 @@ pub fn plan(
                 }
             }
         };
-        index_preferred(&mut by_preferred, &next);
         in_file.push(next.id.clone());
         if write {
-            txn.put(next.clone())?;
+            txn.put(next)?;
         }
-        current.insert(next.id.clone(), next);
     }
     if let Some(report) = progress {
         report(total, total);
     }
     if opts.mode == ImportMode::Replace {
-        let keep: std::collections::HashSet<&String> = in_file.iter().collect();
+        let keep: HashSet<&String> = in_file.iter().collect();
         let gone: Vec<String> = current
             .keys()
             .filter(|id| !keep.contains(id))
@@ -318,19 +326,32 @@ pub fn plan(
     Ok(counts)
 }
 
-fn index_preferred(map: &mut HashMap<(String, String), String>, c: &Concept) {
+fn index_preferred(map: &mut HashMap<(String, String), Vec<String>>, c: &Concept) {
     for (lang, term) in c.terms() {
         if term.status == TermStatus::Preferred {
-            map.entry((lang.to_string(), exact_key(&term.text)))
-                .or_insert_with(|| c.id.clone());
+            let ids = map
+                .entry((lang.to_string(), exact_key(&term.text)))
+                .or_default();
+            if !ids.contains(&c.id) {
+                ids.push(c.id.clone());
+            }
         }
     }
 }
 
-fn find_by_preferred(map: &HashMap<(String, String), String>, c: &Concept) -> Option<String> {
+/// The first concept (by id) not matched yet that has one of `c`'s preferred terms as a
+/// preferred term in the same language.
+fn find_by_preferred(
+    map: &HashMap<(String, String), Vec<String>>,
+    c: &Concept,
+    matched: &HashSet<String>,
+) -> Option<String> {
     c.terms()
         .filter(|(_, t)| t.status == TermStatus::Preferred)
-        .find_map(|(lang, t)| map.get(&(lang.to_string(), exact_key(&t.text))).cloned())
+        .filter_map(|(lang, t)| map.get(&(lang.to_string(), exact_key(&t.text))))
+        .flatten()
+        .find(|id| !matched.contains(*id))
+        .cloned()
 }
 
 /// Adds what `incoming` has and `base` lacks; a term both have takes the incoming status and

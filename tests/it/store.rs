@@ -133,3 +133,52 @@ fn a_foreign_directory_is_not_taken_over() {
         .expect("refused");
     assert!(err.to_string().contains("not a hexaglot index"), "{err}");
 }
+
+#[test]
+fn merge_matches_by_id_then_once_by_preferred_term_never_within_the_file() {
+    use hexaglot::formats::ParsedGlossary;
+    use hexaglot::import::{apply, ImportFormat, ImportMode, ImportOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+    let opts = ImportOptions {
+        collection: "test".to_string(),
+        mode: ImportMode::Merge,
+        dry_run: false,
+    };
+    let import = |concepts: Vec<Concept>| {
+        let parsed = ParsedGlossary {
+            concepts,
+            warnings: Vec::new(),
+        };
+        apply(&store, parsed, ImportFormat::Tbx, &opts, None)
+            .unwrap()
+            .concepts
+    };
+    // two entries of one file with the same preferred term are homonyms: two concepts
+    let counts = import(vec![concept("bank-1", "bank"), concept("bank-2", "bank")]);
+    assert_eq!((counts.added, counts.updated), (2, 0));
+    // a later file: the id matches first; an entry without a known id matches an existing
+    // concept by its preferred term, but each existing concept only once
+    let mut with_synonym = concept("other-id", "bank");
+    with_synonym
+        .languages
+        .get_mut("en")
+        .unwrap()
+        .terms
+        .push(Term::new("shore", TermStatus::Admitted));
+    let counts = import(vec![
+        concept("bank-2", "bank"),
+        with_synonym,
+        concept("third-id", "bank"),
+    ]);
+    assert_eq!((counts.added, counts.updated, counts.unchanged), (1, 1, 1));
+    let mut all = store.concepts_in("test").unwrap();
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    let ids: Vec<&str> = all.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["bank-1", "bank-2", "third-id"]);
+    let bank1 = &all[0].languages["en"].terms;
+    assert_eq!(
+        bank1.iter().map(|t| t.text.as_str()).collect::<Vec<_>>(),
+        ["bank", "shore"]
+    );
+}
