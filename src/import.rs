@@ -386,11 +386,18 @@ pub fn merge(mut base: Concept, incoming: Concept) -> Concept {
     base
 }
 
-/// The sample glossary compiled into the binary, used when no glossary directory exists.
-pub const EMBEDDED_GLOSSARY: (&str, &str) = (
-    "un-cybercrime-convention",
-    include_str!("../glossaries/un-cybercrime-convention.tsv"),
-);
+/// The sample glossaries compiled into the binary (collection name, TSV text), used when no
+/// glossary directory exists: the Convention against Cybercrime events and frequent UN terms.
+pub const EMBEDDED_GLOSSARIES: [(&str, &str); 2] = [
+    (
+        "un-cybercrime-convention",
+        include_str!("../glossaries/un-cybercrime-convention.tsv"),
+    ),
+    (
+        "un-general-terms",
+        include_str!("../glossaries/un-general-terms.tsv"),
+    ),
+];
 
 /// Errors while loading the shipped glossaries.
 #[derive(Debug, thiserror::Error)]
@@ -452,13 +459,14 @@ pub fn seed(store: &Store, dir: Option<&Path>) -> Result<u64, SeedError> {
             }
         }
         None => {
-            let (name, text) = EMBEDDED_GLOSSARY;
-            files.push((
-                name.to_string(),
-                ImportFormat::Tsv,
-                text.as_bytes().to_vec(),
-                format!("(embedded) {name}.tsv"),
-            ));
+            for (name, text) in EMBEDDED_GLOSSARIES {
+                files.push((
+                    name.to_string(),
+                    ImportFormat::Tsv,
+                    text.as_bytes().to_vec(),
+                    format!("(embedded) {name}.tsv"),
+                ));
+            }
         }
     }
     let mut batches = Vec::new();

@@ -6,6 +6,7 @@
 //! - [`formats`]: bytes to model (CSV/TSV and TBX glossaries); no index, no HTTP;
 //! - [`store`]: the tantivy termbase, its single writer thread and its readers;
 //! - [`search`]: term search over the store (exact, analysed, prefix, fuzzy) and its ranking;
+//! - [`check`]: the term recogniser and the consistency checks (terms, numbers, tags, consistency);
 //! - [`import`]: applying a parsed glossary to a collection (merge / replace / dry run);
 //! - [`export`]: writing collections out as TBX, TBX v2 or CSV;
 //! - [`tm`]: translation-memory import (TMX), unit adds and TMX export over [`store::tm`];
@@ -15,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod check;
 pub mod cli;
 pub mod export;
 pub mod formats;

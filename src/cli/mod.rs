@@ -1,5 +1,6 @@
 //! The `hexaglot` command line: argument parsing and one thin function per subcommand.
 
+mod check;
 mod export;
 mod import;
 mod keys;
@@ -42,6 +43,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Export collections as TBX (2019 or v2) or CSV.
     Export(export::ExportArgs),
+    /// Check an XLIFF, TMX or JSON file against the termbase (exit code 1 on errors).
+    Check(check::CheckArgs),
     /// Search the termbase from the command line.
     Search(search::SearchArgs),
     /// Manage API keys.
@@ -55,6 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),
         Command::Search(args) => search::run(args),
+        Command::Check(args) => check::run(args),
         Command::Keys(args) => keys::run(args),
     }
 }

@@ -4,6 +4,7 @@ pub mod csv;
 pub mod export;
 pub mod tbx;
 pub mod tmx;
+pub mod xliff;
 pub mod xlsx;
 
 use crate::model::Concept;

@@ -10,5 +10,6 @@ mod tag;
 mod tokenizer;
 
 pub use analyze::{analyze, exact_key, fold_diacritics, nfc, search_fold, zh_bigrams, Token};
+pub use arabic::strip_proclitics as strip_arabic_proclitics;
 pub use tag::{Lang, LangError, LangTag};
 pub use tokenizer::{register_tokenizers, tokenizer_name, Analysis, HexaglotTokenizer};

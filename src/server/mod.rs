@@ -3,6 +3,7 @@
 //! Only this module knows HTTP. Handlers parse, call one library function off the async runtime
 //! (`web::block`), and format.
 
+mod check;
 mod error;
 mod routes;
 mod tm;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub keys: KeyStore,
     /// Settings.
     pub config: ServerConfig,
+    /// The term recogniser of the termbase's last commit, for checks.
+    pub checker: crate::check::RecognizerCache,
 }
 
 impl AppState {
@@ -175,6 +178,7 @@ pub async fn serve(store: Store, keys: KeyStore, opts: ServeOptions) -> std::io:
         tm: tm.clone(),
         keys,
         config: opts.config.clone(),
+        checker: crate::check::RecognizerCache::default(),
     };
     let server = HttpServer::new(move || app(state.clone()))
         .shutdown_timeout(30)

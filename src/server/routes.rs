@@ -31,6 +31,7 @@ pub(super) fn configure(cfg: &mut web::ServiceConfig) {
                 .route("/concepts/{id}", web::delete().to(delete_concept))
                 .route("/import", web::post().to(import_file))
                 .route("/export", web::get().to(export_file))
+                .route("/check", web::post().to(super::check::check))
                 .route("/stats", web::get().to(stats))
                 .route("/collections", web::get().to(collections))
                 .route("/collections/{name}", web::delete().to(delete_collection)),
@@ -348,7 +349,7 @@ fn truthy(value: &Option<String>) -> Result<bool, ApiError> {
 }
 
 /// Reads the import body: raw bytes, or the multipart field `file` (with its file name).
-async fn read_upload(
+pub(super) async fn read_upload(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,

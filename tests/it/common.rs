@@ -1,6 +1,8 @@
 //! Shared fixtures: an in-process app on a temporary data directory, and request helpers.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
@@ -52,6 +54,7 @@ impl Fixture {
                 tm,
                 keys,
                 config,
+                checker: Default::default(),
             },
             reader,
             editor,
@@ -168,4 +171,43 @@ pub fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
         bytes.extend_from_slice(&pair);
     }
     bytes
+}
+
+/// A `hexaglot serve` child process on a free port, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the real binary on `data_dir` with the shipped glossaries and `extra` flags.
+pub fn start(data_dir: &std::path::Path, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hexaglot"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .arg("--glossaries")
+        .arg(repo().join("glossaries"))
+        .args(extra)
+        .env("HEXAGLOT_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines.next().expect("server printed its address").unwrap();
+        if let Some(addr) = line.strip_prefix("listening on ") {
+            break addr.to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Server { child, base }
 }

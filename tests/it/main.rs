@@ -2,6 +2,8 @@
 
 mod api;
 mod binary;
+mod browser;
+mod check;
 mod common;
 mod csv_format;
 mod interop;
@@ -11,4 +13,5 @@ mod tbx_export;
 mod tbx_format;
 mod tm;
 mod tmx_format;
+mod xliff_format;
 mod xlsx_format;

@@ -1,0 +1,250 @@
+//! Term recognition and the whole consistency check: a 10,000-segment document (about 250,000
+//! words, en→fr) against a generated 100,000-concept termbase in the six UN languages.
+//!
+//! ```text
+//! cargo bench --bench check                                  # 100,000 concepts
+//! HEXAGLOT_BENCH_CONCEPTS=20000 cargo bench --bench check    # quick run
+//! ```
+//!
+//! The termbase is generated deterministically from the development set of the United Nations
+//! Parallel Corpus v1.0 (Ziemski, Junczys-Dowmunt and Pouliquen, 2016; `../shared/corpora/
+//! unpc-devset`): concept N takes line N mod 4,000, the same sentence in six languages, and cuts
+//! one term per language from it (one to four words; two to six characters for Chinese); the
+//! shipped glossaries are added. Real sentences then contain many terms, so the recogniser does
+//! real work. The document is the devset's en and fr lines, 2.5 times over.
+//!
+//! Printed to stderr besides criterion's figures: the recogniser's build time and memory (heap
+//! estimate and the process's resident-set growth), words per second of recognition per language
+//! on one core, and the whole check of the document (parsing the JSON request, recognition on both
+//! sides, every check, the report) on one core.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use criterion::Criterion;
+use hexaglot::check::{self, CheckOptions, Input, InputFormat, RequestOptions, TermRecognizer};
+use hexaglot::import::ImportFormat;
+use hexaglot::lang::{analyze, Lang, LangTag};
+use hexaglot::model::{Concept, Term, TermStatus};
+
+const DEFAULT_CONCEPTS: usize = 100_000;
+const TEST_CONCEPTS: usize = 2_000;
+const SEGMENTS: usize = 10_000;
+const LANGS: [&str; 6] = ["ar", "zh", "en", "fr", "ru", "es"];
+
+fn devset(lang: &str) -> Vec<String> {
+    let path = format!(
+        "{}/../shared/corpora/unpc-devset/UNv1.0.devset.{lang}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// xorshift64*: deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// A term cut from `line`: a run of words (characters for Chinese) found by the analyser.
+fn cut(lang: &str, line: &str, rng: &mut Rng) -> Option<String> {
+    let l = LangTag::parse(lang).unwrap().lang;
+    if l == Lang::Zh {
+        let chars: Vec<char> = line
+            .chars()
+            .filter(|c| ('\u{4E00}'..='\u{9FFF}').contains(c))
+            .collect();
+        if chars.len() < 2 {
+            return None;
+        }
+        let n = 2 + rng.below(5).min(chars.len() - 2);
+        let at = rng.below(chars.len() - n + 1);
+        return Some(chars[at..at + n].iter().collect());
+    }
+    let tokens = analyze(l, line);
+    if tokens.is_empty() {
+        return None;
+    }
+    let n = 1 + rng.below(4).min(tokens.len() - 1);
+    let at = rng.below(tokens.len() - n + 1);
+    let (a, b) = (tokens[at].byte_start, tokens[at + n - 1].byte_end);
+    Some(line[a..b].to_string())
+}
+
+fn termbase(concepts: usize, lines: &[Vec<String>]) -> Vec<Concept> {
+    let mut rng = Rng(0x4845_5841_474c_4f54);
+    let mut out = Vec::with_capacity(concepts + 64);
+    for name in ["un-cybercrime-convention", "un-general-terms"] {
+        let path = format!("{}/glossaries/{name}.tsv", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap();
+        out.extend(ImportFormat::Tsv.read(&bytes, name).unwrap().concepts);
+    }
+    for k in 0..concepts {
+        let row = k % lines[0].len();
+        let mut c = Concept::new(&format!("g{k}"), "bench");
+        for (i, lang) in LANGS.iter().enumerate() {
+            if let Some(text) = cut(lang, &lines[i][row], &mut rng) {
+                let status = match rng.below(20) {
+                    0 => TermStatus::Deprecated,
+                    1 => TermStatus::Forbidden,
+                    2..=5 => TermStatus::Admitted,
+                    _ => TermStatus::Preferred,
+                };
+                let section = c.languages.entry(lang.to_string()).or_default();
+                section.terms.push(Term::new(&text, status));
+            }
+        }
+        if let Ok(c) = c.normalize() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+fn main() {
+    let testing = std::env::args().any(|a| a == "--test");
+    let concepts = std::env::var("HEXAGLOT_BENCH_CONCEPTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if testing {
+            TEST_CONCEPTS
+        } else {
+            DEFAULT_CONCEPTS
+        });
+    let lines: Vec<Vec<String>> = LANGS.iter().map(|l| devset(l)).collect();
+    let generated = termbase(concepts, &lines);
+    let terms: usize = generated.iter().map(|c| c.terms().count()).sum();
+
+    let rss_before = resident_bytes();
+    let started = Instant::now();
+    let recognizer = TermRecognizer::build(generated);
+    let build = started.elapsed();
+    let rss_after = resident_bytes();
+    eprintln!(
+        "recogniser: {} concepts, {terms} terms; built in {:.2} s on one core; heap ~{:.0} MiB, \
+         resident set +{:.0} MiB",
+        recognizer.concept_count(),
+        build.as_secs_f64(),
+        mib(recognizer.heap_bytes() as u64),
+        mib(rss_after.saturating_sub(rss_before)),
+    );
+
+    // recognition throughput per language over the devset, one core
+    for (i, lang) in LANGS.iter().enumerate() {
+        let l = LangTag::parse(lang).unwrap().lang;
+        let words: usize = lines[i].iter().map(|t| analyze(l, t).len()).sum();
+        let started = Instant::now();
+        let mut found = 0;
+        for text in &lines[i] {
+            found += black_box(recognizer.find(lang, text)).len();
+        }
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!(
+            "recognition {lang}: {words} words in {:.3} s = {:.0} words/s per core ({found} terms found)",
+            secs,
+            words as f64 / secs
+        );
+    }
+
+    // the document: 10,000 en→fr segments as a JSON check request
+    let segments: Vec<serde_json::Value> = (0..SEGMENTS)
+        .map(|k| {
+            let row = k % lines[2].len();
+            serde_json::json!({"id": k.to_string(), "source": lines[2][row], "target": lines[3][row]})
+        })
+        .collect();
+    let body = serde_json::to_vec(&serde_json::json!({
+        "source_lang": "en", "target_lang": "fr", "segments": segments
+    }))
+    .unwrap();
+    let words: usize = (0..SEGMENTS)
+        .map(|k| {
+            let row = k % lines[2].len();
+            analyze(Lang::En, &lines[2][row]).len() + analyze(Lang::Fr, &lines[3][row]).len()
+        })
+        .sum();
+    let whole = |body: &[u8]| {
+        let (input, opts) =
+            check::parse_input(InputFormat::Json, body, RequestOptions::default()).unwrap();
+        check::run(&recognizer, &input, &opts).unwrap()
+    };
+    let started = Instant::now();
+    let report = whole(&body);
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "whole check: {SEGMENTS} segments, {words} words (both sides), {} issues in {:.3} s on one core \
+         = {:.0} words/s",
+        report.summary.issues,
+        secs,
+        words as f64 / secs
+    );
+    let (input, _) =
+        check::parse_input(InputFormat::Json, &body, RequestOptions::default()).unwrap();
+    let Input::Document(doc) = &input else {
+        unreachable!()
+    };
+    let started = Instant::now();
+    let mut found = 0;
+    for s in &doc.segments {
+        found += recognizer.find("en", &s.source).len();
+        found += recognizer
+            .find("fr", s.target.as_deref().unwrap_or(""))
+            .len();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "recognition of the document: {words} words in {secs:.3} s = {:.0} words/s per core ({found} terms)",
+        words as f64 / secs
+    );
+
+    let mut c = Criterion::default().sample_size(10).configure_from_args();
+    c.bench_function("check/whole_10k_segments", |b| {
+        b.iter(|| black_box(whole(&body)))
+    });
+    c.bench_function("check/recognise_10k_segments", |b| {
+        b.iter(|| {
+            for s in &doc.segments {
+                black_box(recognizer.find("en", &s.source));
+                black_box(recognizer.find("fr", s.target.as_deref().unwrap_or("")));
+            }
+        })
+    });
+    let opts = CheckOptions::default();
+    c.bench_function("check/one_segment", |b| {
+        let one = Input::Document(check::Document {
+            source_lang: "en".into(),
+            target_lang: "fr".into(),
+            segments: doc.segments[..1].to_vec(),
+        });
+        b.iter(|| black_box(check::run(&recognizer, &one, &opts).unwrap()))
+    });
+    c.final_summary();
+}
