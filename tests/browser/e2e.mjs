@@ -157,6 +157,32 @@ await scenario("responsive-split-screen", async page => {
   check(await page.getByRole("tab", { name: "Memory" }).getAttribute("aria-selected") === "true", "arrow key tabs");
 });
 
+await scenario("check-xliff-file", async page => {
+  await page.goto(`${base}/?tab=check`);
+  await page.getByLabel("Or an XLIFF / TMX file (languages from the file)").setInputFiles(process.env.XLIFF_FILE);
+  await page.getByRole("button", { name: "Check", exact: true }).click();
+  await page.locator("#chk-meta", { hasText: "segment(s)" }).waitFor({ timeout: 10000 });
+  const meta = await page.locator("#chk-meta").textContent();
+  check(/^[1-9]\d* segment\(s\)/.test(meta), "summary " + meta);
+});
+
+await scenario("import-glossary", async page => {
+  await page.goto(`${base}/?tab=import`);
+  await page.evaluate(key => sessionStorage.setItem("hexaglot-key", key), process.env.HEXAGLOT_ADMIN_KEY);
+  await page.getByLabel("Glossary or memory file").setInputFiles({
+    name: "extra.tsv", mimeType: "text/tab-separated-values",
+    buffer: Buffer.from("concept_id\tlang\tterm\tstatus\nbudapest\ten\tBudapest Convention\tpreferred\n"),
+  });
+  await page.getByLabel("Collection").fill("browser-extra");
+  await page.getByRole("button", { name: "Import" }).click();
+  const result = page.locator("#imp-result", { hasText: "Imported." });
+  await result.waitFor({ timeout: 10000 });
+  check((await result.textContent()).includes("1 added"), await result.textContent());
+  // and it is found at once
+  await page.goto(`${base}/?q=Budapest`);
+  await page.locator("article.concept", { hasText: "Budapest Convention" }).first().waitFor({ timeout: 10000 });
+});
+
 const locked = process.env.BASE_URL_LOCKED;
 if (locked) {
   await scenario("key-required", async page => {

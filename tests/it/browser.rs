@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::common::{repo, start};
+use crate::common::{corpus, repo, start};
 
 fn post_json(url: &str, key: &str, body: serde_json::Value) -> (u16, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -32,7 +32,7 @@ fn add_key(data: &std::path::Path, role: &str) -> String {
             "--role",
             role,
             "--name",
-            "browser-test",
+            role,
             "--data-dir",
         ])
         .arg(data)
@@ -58,6 +58,7 @@ fn the_page_works_in_headless_chromium() {
     let open_dir = tempfile::tempdir().unwrap();
     let open = start(open_dir.path(), &[]);
     let editor = add_key(open_dir.path(), "editor");
+    let admin = add_key(open_dir.path(), "admin");
     let unit = serde_json::json!({"variants": {
         "en": "The Convention against Cybercrime was signed in Hanoi in 2024.",
         "fr": "La Convention contre la cybercriminalité a été signée à Hanoï en 2024."}});
@@ -75,6 +76,8 @@ fn the_page_works_in_headless_chromium() {
         .arg(&artefacts)
         .env("BASE_URL_LOCKED", &locked.base)
         .env("HEXAGLOT_TEST_KEY", &reader)
+        .env("HEXAGLOT_ADMIN_KEY", &admin)
+        .env("XLIFF_FILE", corpus("xliff/okapi-memoq-12.xlf"))
         .output()
         .expect("node runs");
     let report = String::from_utf8_lossy(&out.stdout);
@@ -89,6 +92,8 @@ fn the_page_works_in_headless_chromium() {
         "deprecated-struck-through",
         "tm-lookup",
         "check-missing-term",
+        "check-xliff-file",
+        "import-glossary",
         "key-required",
     ] {
         let path = artefacts.join(format!("{shot}.png"));
