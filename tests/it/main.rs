@@ -5,6 +5,7 @@ mod binary;
 mod browser;
 mod check;
 mod common;
+mod crash;
 mod csv_format;
 mod interop;
 mod lang;
