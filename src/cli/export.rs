@@ -11,6 +11,7 @@ use super::DataDir;
 use crate::formats::export::{ExportFilter, ExportFormat};
 use crate::lang::LangTag;
 use crate::model::comma_list;
+use crate::store::tm::TmStore;
 use crate::store::{OpenMode, Store};
 
 /// Options of `hexaglot export`.
@@ -18,8 +19,9 @@ use crate::store::{OpenMode, Store};
 pub struct ExportArgs {
     #[command(flatten)]
     data: DataDir,
-    /// tbx (TBX 2019, TBX-Basic DCA), tbx-v2 (martif, for older tools) or csv (one term a row).
-    #[arg(long, default_value = "tbx", value_parser = ["tbx", "tbx-v2", "csv"])]
+    /// tbx (TBX 2019, TBX-Basic DCA), tbx-v2 (martif, for older tools), csv (one term a row), or
+    /// tmx (the translation memory's units, TMX 1.4b).
+    #[arg(long, default_value = "tbx", value_parser = ["tbx", "tbx-v2", "csv", "tmx"])]
     format: String,
     /// Only these languages, comma-separated (en,fr,zh-CN ...).
     #[arg(long)]
@@ -40,22 +42,29 @@ fn split(value: &Option<String>) -> Vec<String> {
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let format = ExportFormat::from_name(&args.format).context("unknown export format")?;
     let langs = split(&args.lang)
         .iter()
         .map(|l| LangTag::parse(l).map(|t| t.primary))
         .collect::<Result<Vec<_>, _>>()?;
-    let filter = ExportFilter {
-        langs,
-        subjects: split(&args.subject),
-    };
-    let store = Store::open(&args.data.data_dir, OpenMode::ReadOnly)?;
     let out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(
             std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
         ),
         None => Box::new(std::io::stdout().lock()),
     };
+    if args.format == "tmx" {
+        let tm = TmStore::open(&args.data.data_dir, OpenMode::ReadOnly)?;
+        let collections = split(&args.collection);
+        let written = crate::tm::export_tmx(&tm, &collections, &langs, BufWriter::new(out))?;
+        eprintln!("exported {written} units as tmx");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let format = ExportFormat::from_name(&args.format).context("unknown export format")?;
+    let filter = ExportFilter {
+        langs,
+        subjects: split(&args.subject),
+    };
+    let store = Store::open(&args.data.data_dir, OpenMode::ReadOnly)?;
     let written = crate::export::export(
         &store,
         &split(&args.collection),

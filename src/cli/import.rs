@@ -15,10 +15,11 @@ use crate::store::{OpenMode, Store};
 pub struct ImportArgs {
     #[command(flatten)]
     data: DataDir,
-    /// The glossary file: CSV, TSV (UTF-8 or UTF-16 with BOM), TBX (2019 or v2 `martif`) or XLSX.
+    /// The file: a glossary in CSV, TSV (UTF-8 or UTF-16 with BOM), TBX (2019 or v2 `martif`) or
+    /// XLSX, or a translation memory in TMX.
     file: PathBuf,
     /// File format; guessed from the extension or the content when absent.
-    #[arg(long, value_parser = ["csv", "tsv", "tbx", "xlsx"])]
+    #[arg(long, value_parser = ["csv", "tsv", "tbx", "xlsx", "tmx"])]
     format: Option<String>,
     /// XLSX: the sheet to read (the first one by default).
     #[arg(long)]
@@ -60,24 +61,12 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     if let Some(server) = &args.server {
         return remote(&args, server, format, bytes);
     }
+    if format == ImportFormat::Tmx {
+        return import_tmx(&args, mode, &bytes);
+    }
     let parsed = match format.read_with_sheet(&bytes, args.sheet.as_deref(), &args.collection) {
         Ok(p) => p,
-        Err(e) => {
-            for issue in &e.issues {
-                eprintln!(
-                    "{}: line {}, column {}: {}",
-                    args.file.display(),
-                    issue.line,
-                    issue.column,
-                    issue.message
-                );
-            }
-            eprintln!(
-                "error: {} not imported (nothing was changed)",
-                args.file.display()
-            );
-            return Ok(ExitCode::from(2));
-        }
+        Err(e) => return Ok(refused(&args, &e)),
     };
     let store = Store::open(&args.data.data_dir, OpenMode::ReadWrite)?;
     let opts = ImportOptions {
@@ -119,6 +108,17 @@ fn print_report(report: &ImportReport, json: bool) -> anyhow::Result<()> {
             Some(line) => eprintln!("warning: line {line}: {}", w.message),
             None => eprintln!("warning: {}", w.message),
         }
+    }
+    if report.format == "tmx" {
+        let u = &report.units;
+        println!(
+            "{}tmx into {:?}: {} units added, {} duplicates",
+            if report.dry_run { "dry run: " } else { "" },
+            report.collection,
+            u.added,
+            u.duplicates
+        );
+        return Ok(());
     }
     let c = &report.concepts;
     println!(
@@ -183,6 +183,14 @@ fn remote(
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&value)?);
+    } else if format == ImportFormat::Tmx {
+        println!(
+            "{}tmx into {:?} via {server}: {} units added, {} duplicates",
+            if args.dry_run { "dry run: " } else { "" },
+            args.collection,
+            value["units"]["added"],
+            value["units"]["duplicates"]
+        );
     } else {
         let c = &value["concepts"];
         println!(
@@ -196,5 +204,45 @@ fn remote(
             c["removed"]
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints why a file was refused; exit code 2.
+fn refused(args: &ImportArgs, e: &crate::formats::FormatError) -> ExitCode {
+    for issue in &e.issues {
+        eprintln!(
+            "{}: line {}, column {}: {}",
+            args.file.display(),
+            issue.line,
+            issue.column,
+            issue.message
+        );
+    }
+    eprintln!(
+        "error: {} not imported (nothing was changed)",
+        args.file.display()
+    );
+    ExitCode::from(2)
+}
+
+/// A TMX file into the data directory's translation memory.
+fn import_tmx(args: &ImportArgs, mode: ImportMode, bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    let parsed = match crate::formats::tmx::read_tmx(bytes) {
+        Ok(p) => p,
+        Err(e) => return Ok(refused(args, &e)),
+    };
+    let tm = crate::store::tm::TmStore::open(&args.data.data_dir, OpenMode::ReadWrite)?;
+    let opts = ImportOptions {
+        collection: args.collection.clone(),
+        mode,
+        dry_run: args.dry_run,
+    };
+    let origin = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    let report = crate::tm::import_tmx(&tm, parsed, &opts, origin.as_deref(), None);
+    tm.close();
+    print_report(&report?, args.json)?;
     Ok(ExitCode::SUCCESS)
 }

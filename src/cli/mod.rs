@@ -6,6 +6,7 @@ mod import;
 mod keys;
 mod search;
 mod serve;
+mod tm;
 
 use std::path::PathBuf;
 
@@ -39,9 +40,9 @@ pub struct DataDir {
 pub enum Command {
     /// Run the HTTP server (API at /api/v1, web page at /).
     Serve(serve::ServeArgs),
-    /// Import a glossary file (CSV, TSV, TBX or XLSX) into a collection.
+    /// Import a glossary (CSV, TSV, TBX, XLSX) or a translation memory (TMX) into a collection.
     Import(import::ImportArgs),
-    /// Export collections as TBX (2019 or v2) or CSV.
+    /// Export collections as TBX (2019 or v2) or CSV, or the translation memory as TMX.
     Export(export::ExportArgs),
     /// Check an XLIFF, TMX or JSON file against the termbase (exit code 1 on errors).
     Check(check::CheckArgs),
@@ -49,6 +50,8 @@ pub enum Command {
     Search(search::SearchArgs),
     /// Manage API keys.
     Keys(keys::KeysArgs),
+    /// Translation memory: fuzzy lookup, concordance, adding a unit.
+    Tm(tm::TmArgs),
 }
 
 /// Runs the parsed command line.
@@ -60,5 +63,6 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Search(args) => search::run(args),
         Command::Check(args) => check::run(args),
         Command::Keys(args) => keys::run(args),
+        Command::Tm(args) => tm::run(args),
     }
 }

@@ -43,7 +43,7 @@ use tantivy::{DocAddress, Searcher, Term};
 
 use super::SearchError;
 use crate::formats::tmx::{placeholders, strip_codes};
-use crate::lang::{analyze, search_fold, zh_bigrams, Lang, LangTag};
+use crate::lang::{analyze, nfc, search_fold, zh_bigrams, Lang, LangTag};
 use crate::model::TranslationUnit;
 use crate::store::tm::{exact_term, load_unit, TmFields, TmStore};
 use crate::store::StoreError;
@@ -128,8 +128,18 @@ fn zh_tokens(text: &str) -> Vec<(usize, usize)> {
 }
 
 impl Prepared {
-    /// Analyses a segment of language `lang` for scoring.
+    /// Analyses a segment of language `lang` for scoring (in NFC: canonically equivalent texts
+    /// are identical).
     pub fn new(lang: Lang, original: &str) -> Prepared {
+        let nfc_text;
+        let original = if unicode_normalization::is_nfc_quick(original.chars())
+            == unicode_normalization::IsNormalized::Yes
+        {
+            original
+        } else {
+            nfc_text = nfc(original);
+            &nfc_text
+        };
         let tags: Vec<String> = placeholders(original)
             .into_iter()
             .map(|(s, e)| original[s..e].to_string())
@@ -236,8 +246,8 @@ pub struct Score {
 /// Scores stored sources against one query; keeps the character distances it computed.
 pub struct FuzzyScorer {
     query: Prepared,
-    /// Character costs by (query token, source norm).
-    cache: HashMap<(usize, String), f64>,
+    /// Character costs by source norm, then query token (NaN: not computed yet).
+    cache: HashMap<String, Vec<f64>>,
 }
 
 impl FuzzyScorer {
@@ -259,11 +269,18 @@ impl FuzzyScorer {
         if q.norm == s.norm || (q.numeric && s.numeric) {
             return 0.0;
         }
-        if let Some(c) = self.cache.get(&(j, s.norm.clone())) {
-            return *c;
+        if let Some(c) = self.cache.get(s.norm.as_str()).map(|row| row[j]) {
+            if !c.is_nan() {
+                return c;
+            }
         }
         let c = token_cost(s, q);
-        self.cache.insert((j, s.norm.clone()), c);
+        let m = self.query.toks.len();
+        let row = self
+            .cache
+            .entry(s.norm.clone())
+            .or_insert_with(|| vec![f64::NAN; m]);
+        row[j] = c;
         c
     }
 
@@ -834,11 +851,15 @@ impl BruteForce {
     }
 
     /// The best score of any source against `query` by an exhaustive scan (with the same scorer;
-    /// sources that certainly cannot beat the best so far are abandoned early), and its unit id.
+    /// sources that certainly cannot beat the best so far are abandoned early; sources of about
+    /// the query's length go first, so the best so far rises fast), and its unit id.
     pub fn best(&self, query: &str) -> Option<(u8, String)> {
         let mut scorer = FuzzyScorer::new(self.lang, query);
+        let n = scorer.query().len();
+        let mut order: Vec<&(String, Prepared)> = self.sources.iter().collect();
+        order.sort_by_key(|(_, p)| p.len().abs_diff(n));
         let mut best: Option<(u8, String)> = None;
-        for (id, source) in &self.sources {
+        for (id, source) in order {
             let floor = best.as_ref().map_or(0, |(s, _)| *s);
             if let Some((score, _)) = scorer.score_at_least(source, floor) {
                 if best.as_ref().is_none_or(|(s, _)| score.score > *s) {
