@@ -5,13 +5,18 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HEXAGLOT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // HEXAGLOT_LOG: filter (`info`, `hexaglot=debug,audit=info` ...); HEXAGLOT_LOG_FORMAT=json: one
+    // JSON object a line (with the request span and its id), for log collectors
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HEXAGLOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("HEXAGLOT_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let cli = hexaglot::cli::Cli::parse();
     match hexaglot::cli::run(cli) {
         Ok(code) => code,

@@ -5,6 +5,7 @@
 
 mod check;
 mod error;
+mod observe;
 mod routes;
 mod tm;
 
@@ -145,6 +146,9 @@ pub fn app(
             ApiError::bad_request(format!("invalid path: {err}")).into()
         }))
         .wrap(actix_web::middleware::NormalizePath::trim())
+        .wrap(actix_web::middleware::from_fn(observe::middleware))
+        .route("/metrics", web::get().to(observe::metrics))
+        .route("/readyz", web::get().to(observe::readyz))
         .configure(tm::configure)
         .configure(routes::configure)
         .default_service(web::to(|req: HttpRequest| async move {

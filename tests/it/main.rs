@@ -9,6 +9,7 @@ mod crash;
 mod csv_format;
 mod interop;
 mod lang;
+mod observe;
 mod store;
 mod tbx_export;
 mod tbx_format;
