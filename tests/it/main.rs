@@ -1,6 +1,7 @@
 //! Integration tests: one binary, so the crate links once.
 
 mod api;
+mod bad_input;
 mod binary;
 mod browser;
 mod check;
