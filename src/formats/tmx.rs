@@ -15,8 +15,10 @@
 //! - inline codes `bpt ept it ph hi sub ut`: the `<seg>` content is kept verbatim as XML, and the
 //!   variant text shows each code as a placeholder — a paired code (`bpt`/`ept` matched by `i`,
 //!   `it` by `pos`, `hi` around its text) as `{n}` … `{/n}`, a standalone one (`ph`, `ut`) as
-//!   `{n/}`, numbered 1, 2, … in order of appearance. The native code inside a code element
-//!   (and its `<sub>` text) is not part of the text.
+//!   `{n/}`, where `n` is the code's `x` attribute (which TMX uses to match codes across the
+//!   languages of a unit), or for codes without one the next free number from 1 in order of
+//!   appearance. The native code inside a code element (and its `<sub>` text) is not part of the
+//!   text.
 //!
 //! Segment text keeps its whitespace as written (TMX whitespace is significant) and is put in
 //! NFC. A unit holds every language of its `<tu>` (a six-way UN unit is one unit). Its id is the
@@ -238,6 +240,7 @@ struct VariantDraft {
     seg_start: usize,
     has_codes: bool,
     next_code: u32,
+    used_codes: std::collections::HashSet<u32>,
     open_bpt: HashMap<String, u32>,
     created: Option<String>,
     changed: Option<String>,
@@ -643,9 +646,22 @@ impl<'t> TmxReader<'t> {
             return Ok(());
         };
         v.has_codes = true;
+        // the code's `x` (which matches codes across the unit's languages) when it has one not
+        // used yet in this segment, else the next free number
+        let x = attr("x").and_then(|x| x.parse::<u32>().ok());
         let mut next = || {
-            v.next_code += 1;
-            v.next_code
+            let n = match x {
+                Some(x) if !v.used_codes.contains(&x) => x,
+                _ => {
+                    while v.used_codes.contains(&(v.next_code + 1)) {
+                        v.next_code += 1;
+                    }
+                    v.next_code += 1;
+                    v.next_code
+                }
+            };
+            v.used_codes.insert(n);
+            n
         };
         let (placeholder, place, closes) = match name {
             "bpt" => {

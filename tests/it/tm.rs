@@ -74,3 +74,710 @@ fn reference_scores() {
         check_score(*lang, query, stored, *expected, *number_only);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The UN devset as one six-language TM
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use hexaglot::formats::tmx::{read_tmx, TmxWriter};
+use hexaglot::import::{ImportMode, ImportOptions};
+use hexaglot::lang::LangTag;
+use hexaglot::model::TranslationUnit;
+use hexaglot::search::tm::{
+    concordance, lookup, BruteForce, ConcordanceRequest, DiffKind, LookupRequest,
+};
+use hexaglot::store::tm::TmStore;
+use hexaglot::store::OpenMode;
+
+use crate::common::corpus;
+
+const UN: [&str; 6] = ["ar", "en", "es", "fr", "ru", "zh"];
+
+/// The devset's 4,000 lines, one `[ar, en, es, fr, ru, zh]` array a line.
+fn devset_lines() -> Vec<[String; 6]> {
+    let files: Vec<Vec<String>> = UN
+        .iter()
+        .map(|l| {
+            let path = corpus(&format!("unpc-devset/UNv1.0.devset.{l}"));
+            std::fs::read_to_string(path)
+                .unwrap()
+                .lines()
+                .map(str::to_string)
+                .collect()
+        })
+        .collect();
+    (0..files[0].len())
+        .map(|i| std::array::from_fn(|l| files[l][i].clone()))
+        .collect()
+}
+
+/// The devset converted to TMX: one six-way unit a line, source English, `tuid` the line number.
+fn devset_tmx() -> Vec<u8> {
+    let mut writer = TmxWriter::new(Vec::new(), Some("en")).unwrap();
+    for (i, line) in devset_lines().iter().enumerate() {
+        let unit = TranslationUnit {
+            id: format!("devset-{}", i + 1),
+            collection: "unpc".into(),
+            variants: UN
+                .iter()
+                .zip(line.iter())
+                .map(|(l, t)| (l.to_string(), t.clone()))
+                .collect(),
+            origin: None,
+            note: None,
+            source_lang: Some("en".into()),
+            created_at: "2016-05-01T00:00:00Z".into(),
+            changed_at: None,
+            tmx: Default::default(),
+        };
+        writer.write(&unit).unwrap();
+    }
+    writer.finish().unwrap()
+}
+
+struct Devset {
+    _dir: tempfile::TempDir,
+    tm: TmStore,
+    lines: Vec<[String; 6]>,
+    added: u64,
+    duplicates: u64,
+}
+
+/// The devset imported once (through the TMX reader and the import) for the tests below.
+fn devset() -> &'static Devset {
+    static DEVSET: OnceLock<Devset> = OnceLock::new();
+    DEVSET.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let tm = TmStore::open(dir.path(), OpenMode::ReadWrite).unwrap();
+        let parsed = read_tmx(&devset_tmx()).unwrap();
+        assert_eq!(parsed.units.len(), 4000);
+        assert!(parsed.units.iter().all(|u| u.variants.len() == 6));
+        let opts = ImportOptions {
+            collection: "unpc".into(),
+            mode: ImportMode::Merge,
+            dry_run: false,
+        };
+        let report = hexaglot::tm::import_tmx(&tm, parsed, &opts, None, None).unwrap();
+        Devset {
+            _dir: dir,
+            tm,
+            lines: devset_lines(),
+            added: report.units.added,
+            duplicates: report.units.duplicates,
+        }
+    })
+}
+
+#[test]
+fn devset_imports_as_one_six_language_tm_and_again_adds_nothing() {
+    let d = devset();
+    // a few devset lines are the same in all six languages as another line
+    assert_eq!(d.added + d.duplicates, 4000);
+    assert!(d.added > 3900, "{}", d.added);
+    let stats = d.tm.stats().total(&[]);
+    assert_eq!(stats.units, d.added);
+    let langs: Vec<&String> = stats.languages.keys().collect();
+    assert_eq!(langs, UN);
+    assert!(stats.languages.values().all(|n| *n == d.added));
+    let opts = ImportOptions {
+        collection: "unpc".into(),
+        mode: ImportMode::Merge,
+        dry_run: false,
+    };
+    let again = read_tmx(&devset_tmx()).unwrap();
+    let report = hexaglot::tm::import_tmx(&d.tm, again, &opts, None, None).unwrap();
+    assert_eq!((report.units.added, report.units.duplicates), (0, 4000));
+    assert_eq!(d.tm.stats().total(&[]).units, d.added);
+}
+
+/// A tiny deterministic generator for the perturbed queries.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n.max(1)
+    }
+}
+
+/// A devset sentence with words dropped, inserted, swapped or numbers changed (Chinese: by
+/// characters).
+fn perturb(rng: &mut Lcg, text: &str, other: &str, zh: bool) -> String {
+    let split = |t: &str| -> Vec<String> {
+        if zh {
+            t.chars().map(|c| c.to_string()).collect()
+        } else {
+            t.split_whitespace().map(str::to_string).collect()
+        }
+    };
+    let mut words = split(text);
+    let donor = split(other);
+    let edits = 1 + rng.next(3);
+    for _ in 0..edits {
+        if words.len() < 3 {
+            break;
+        }
+        let i = rng.next(words.len());
+        match rng.next(4) {
+            0 => {
+                words.remove(i);
+            }
+            1 => {
+                let w = donor[rng.next(donor.len())].clone();
+                words.insert(i, w);
+            }
+            2 if i + 1 < words.len() => words.swap(i, i + 1),
+            _ => match words
+                .iter()
+                .position(|w| w.chars().any(|c| c.is_ascii_digit()))
+            {
+                Some(j) => {
+                    words[j] = words[j]
+                        .chars()
+                        .map(|c| match c.to_digit(10) {
+                            Some(d) => char::from_digit((d + 1) % 10, 10).unwrap(),
+                            None => c,
+                        })
+                        .collect()
+                }
+                None => {
+                    words.remove(i);
+                }
+            },
+        }
+    }
+    if zh {
+        words.concat()
+    } else {
+        words.join(" ")
+    }
+}
+
+/// Recall@1 of the indexed lookup against an exhaustive scan with the same score, on 500
+/// perturbed devset sentences spread over the six languages; exact sentences score 100.
+#[test]
+fn lookup_top_match_equals_the_exhaustive_best() {
+    let d = devset();
+    let mut rng = Lcg(2026);
+    let brute: Vec<BruteForce> = UN
+        .iter()
+        .map(|l| BruteForce::new(&d.tm, &LangTag::parse(l).unwrap()).unwrap())
+        .collect();
+    let mut agree = 0;
+    let mut misses = Vec::new();
+    let queries = 500;
+    for q in 0..queries {
+        let l = q % 6;
+        let line = &d.lines[rng.next(d.lines.len())];
+        let other = &d.lines[rng.next(d.lines.len())];
+        let query = perturb(&mut rng, &line[l], &other[l], UN[l] == "zh");
+        let tag = LangTag::parse(UN[l]).unwrap();
+        let req = LookupRequest {
+            text: query.clone(),
+            source_lang: tag,
+            target_langs: vec![],
+            min_score: 0,
+            limit: 1,
+            collections: vec![],
+        };
+        let top = lookup(&d.tm, &req)
+            .unwrap()
+            .matches
+            .first()
+            .map(|m| m.score);
+        let best = brute[l].best(&query).map(|(s, _)| s);
+        if top == best {
+            agree += 1;
+        } else {
+            misses.push((UN[l], query, top, best));
+        }
+    }
+    let recall = agree as f64 / queries as f64;
+    assert!(recall >= 0.99, "recall@1 {recall}: {misses:#?}");
+    // exact sentences
+    for i in (0..4000).step_by(331) {
+        for (l, lang) in UN.iter().enumerate() {
+            let req = LookupRequest {
+                text: d.lines[i][l].clone(),
+                source_lang: LangTag::parse(lang).unwrap(),
+                target_langs: vec![if *lang == "en" { "fr" } else { "en" }.into()],
+                min_score: 100,
+                limit: 5,
+                collections: vec![],
+            };
+            let matches = lookup(&d.tm, &req).unwrap().matches;
+            assert!(
+                matches.first().is_some_and(|m| m.score == 100),
+                "{lang} line {}: {matches:?}",
+                i + 1
+            );
+        }
+    }
+}
+
+#[test]
+fn concordance_finds_phrases_with_code_point_highlights() {
+    let d = devset();
+    // (language, query, a word every highlight's text must fold to one of)
+    let cases: &[(&str, &str, &[&str])] = &[
+        ("en", "Security Council", &["security", "council"]),
+        ("fr", "Conseil de sécurité", &["conseil", "de", "securite"]),
+        ("ru", "Совета Безопасности", &["совета", "безопасности"]),
+        ("zh", "安全理事会", &["安全理事会"]),
+    ];
+    for (lang, q, words) in cases {
+        let req = ConcordanceRequest {
+            q: q.to_string(),
+            lang: LangTag::parse(lang).unwrap(),
+            targets: vec!["en".into()],
+            limit: 20,
+            collections: vec![],
+        };
+        let resp = concordance(&d.tm, &req).unwrap();
+        assert!(resp.total >= 5, "{lang} {q}: {}", resp.total);
+        assert_eq!(resp.hits.len(), 20.min(resp.total));
+        for hit in &resp.hits {
+            assert!(!hit.highlights.is_empty(), "{hit:?}");
+            assert!(hit.targets.contains_key("en") || *lang == "en");
+            for h in &hit.highlights {
+                let text: String = hit
+                    .source
+                    .chars()
+                    .skip(h.start)
+                    .take(h.end - h.start)
+                    .collect();
+                let folded = hexaglot::lang::fold_diacritics(&text.to_lowercase());
+                assert!(
+                    words.iter().any(|w| folded.contains(&w.to_string()))
+                        || words.iter().any(|w| w.contains(folded.as_str())),
+                    "{lang}: highlight {text:?} in {:?}",
+                    hit.source
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn lookup_diff_and_number_transfer() {
+    let d = devset();
+    // a devset sentence with a number, changed
+    let (i, en) = d
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (i, &l[1]))
+        .find(|(_, t)| t.contains("2015") && t.split_whitespace().count() > 8)
+        .unwrap();
+    let changed = en.replacen("2015", "2016", 1);
+    let req = LookupRequest {
+        text: changed.clone(),
+        source_lang: LangTag::parse("en").unwrap(),
+        target_langs: vec!["fr".into(), "zh".into()],
+        min_score: 70,
+        limit: 3,
+        collections: vec![],
+    };
+    let m = &lookup(&d.tm, &req).unwrap().matches[0];
+    assert_eq!(m.source, *en, "line {}", i + 1);
+    assert!((95..100).contains(&m.score), "{m:?}");
+    assert!(m.number_only, "{m:?}");
+    let keys: Vec<&String> = m.targets.keys().collect();
+    assert_eq!(keys, ["fr", "zh"]);
+    let deleted: String = m
+        .diff
+        .iter()
+        .filter(|o| o.op == DiffKind::Delete)
+        .map(|o| o.text.as_str())
+        .collect();
+    let inserted: String = m
+        .diff
+        .iter()
+        .filter(|o| o.op == DiffKind::Insert)
+        .map(|o| o.text.as_str())
+        .collect();
+    assert_eq!((deleted.as_str(), inserted.as_str()), ("2015", "2016"));
+    // equal + delete pieces give back the stored source, equal + insert the query
+    let rebuild = |keep: DiffKind| -> String {
+        m.diff
+            .iter()
+            .filter(|o| o.op == DiffKind::Equal || o.op == keep)
+            .map(|o| o.text.as_str())
+            .collect()
+    };
+    assert_eq!(rebuild(DiffKind::Delete), *en);
+    assert_eq!(rebuild(DiffKind::Insert), changed);
+}
+
+#[test]
+fn devset_units_export_and_read_back_the_same() {
+    let d = devset();
+    let mut out = Vec::new();
+    let written = hexaglot::tm::export_tmx(&d.tm, &["unpc".to_string()], &[], &mut out).unwrap();
+    assert_eq!(written, d.added);
+    let back = read_tmx(&out).unwrap();
+    let mut by_id: BTreeMap<String, TranslationUnit> = BTreeMap::new();
+    d.tm.for_each_unit(&[], |u| -> Result<(), hexaglot::store::StoreError> {
+        by_id.insert(u.id.clone(), u);
+        Ok(())
+    })
+    .unwrap();
+    for unit in back.units {
+        let stored = &by_id[&unit.id];
+        assert_eq!(unit.variants, stored.variants);
+        assert_eq!(unit.tmx, stored.tmx);
+    }
+    let mut fr_only = Vec::new();
+    hexaglot::tm::export_tmx(
+        &d.tm,
+        &[],
+        &["fr".to_string(), "en".to_string()],
+        &mut fr_only,
+    )
+    .unwrap();
+    let two = read_tmx(&fr_only).unwrap();
+    assert!(two.units.iter().all(|u| u.variants.len() == 2));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The HTTP API end to end
+
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::{init_service, TestRequest};
+use hexaglot::server::app;
+use serde_json::{json, Value};
+
+use crate::common::{enc, get, request, send, Fixture};
+
+fn kit_file(name: &str) -> Vec<u8> {
+    std::fs::read(corpus(&format!("tmx/lisa-compliance-kit/{name}"))).unwrap()
+}
+
+fn upload(uri: &str, key: &str, bytes: Vec<u8>, content_type: &str) -> TestRequest {
+    TestRequest::default()
+        .method(Method::POST)
+        .uri(uri)
+        .insert_header(("Authorization", format!("Bearer {key}")))
+        .insert_header(("content-type", content_type.to_string()))
+        .set_payload(bytes)
+}
+
+#[actix_web::test]
+async fn units_can_be_added_read_and_deleted_by_editors() {
+    let fx = Fixture::new();
+    let app = init_service(app(fx.state.clone())).await;
+    let unit = json!({"variants": {"en": "The Hanoi Convention was opened for signature.",
+                                   "FR-ca": "La Convention de Hanoï a été ouverte à la signature."},
+                      "note": "signing ceremony"});
+    let uri = "/api/v1/tm/units?collection=events";
+    // auth: anonymous and reader may not write
+    let (status, _, _) = send(&app, request(Method::POST, uri, None, Some(unit.clone()))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = send(
+        &app,
+        request(Method::POST, uri, Some(&fx.reader), Some(unit.clone())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, headers, body) = send(
+        &app,
+        request(Method::POST, uri, Some(&fx.editor), Some(unit.clone())),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["added"], 1);
+    let stored = &body["units"][0];
+    assert_eq!(stored["collection"], "events");
+    assert!(stored["variants"]["fr"]
+        .as_str()
+        .unwrap()
+        .starts_with("La Convention"));
+    let location = headers
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let (status, got) = get(&app, &location, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got["variants"], stored["variants"]);
+    // the same texts again: not stored twice
+    let (status, _, body) = send(
+        &app,
+        request(Method::POST, uri, Some(&fx.editor), Some(json!([unit]))),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (body["added"].as_u64(), body["duplicates"].as_u64()),
+        (Some(0), Some(1))
+    );
+    let (_, stats) = get(&app, "/api/v1/stats?collection=events", None).await;
+    assert_eq!(stats["units"], 1);
+    assert_eq!(stats["languages"]["fr"]["units"], 1);
+    // invalid units
+    for bad in [json!({"variants": {}}), json!({"variants": {"e!": "x"}})] {
+        let (status, _, _) = send(
+            &app,
+            request(Method::POST, uri, Some(&fx.editor), Some(bad)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    // delete
+    let (status, _, _) = send(
+        &app,
+        request(Method::DELETE, &location, Some(&fx.editor), None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = send(
+        &app,
+        request(Method::DELETE, &location, Some(&fx.editor), None),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get(&app, &location, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn tmx_import_lookup_concordance_and_export() {
+    let fx = Fixture::new();
+    let app = init_service(app(fx.state.clone())).await;
+    // no format given: the content says TMX (UTF-16 with BOM)
+    let (status, _, report) = send(
+        &app,
+        upload(
+            "/api/v1/import?collection=kit",
+            &fx.admin,
+            kit_file("ImportTest2A.tmx"),
+            "application/octet-stream",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["format"], "tmx");
+    assert_eq!(
+        (
+            report["units"]["added"].as_u64(),
+            report["units"]["duplicates"].as_u64()
+        ),
+        (Some(7), Some(0))
+    );
+    // idempotent
+    let (_, _, again) = send(
+        &app,
+        upload(
+            "/api/v1/import?format=tmx&collection=kit",
+            &fx.admin,
+            kit_file("ImportTest2A.tmx"),
+            "application/x-tmx+xml",
+        ),
+    )
+    .await;
+    assert_eq!(
+        (
+            again["units"]["added"].as_u64(),
+            again["units"]["duplicates"].as_u64()
+        ),
+        (Some(0), Some(7))
+    );
+    // an invalid file: 422 with line and column, nothing changed
+    let bad = b"<tmx version=\"1.4\"><header/><body>\n<tu><tuv xml:lang=\"en\"><seg>a &x; b</seg></tuv></tu>\n</body></tmx>".to_vec();
+    let (status, _, problem) = send(
+        &app,
+        upload(
+            "/api/v1/import?format=tmx&collection=kit",
+            &fx.admin,
+            bad,
+            "application/x-tmx+xml",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        (
+            problem["errors"][0]["line"].as_u64(),
+            problem["errors"][0]["column"].as_u64()
+        ),
+        (Some(2), Some(31))
+    );
+    let (_, stats) = get(&app, "/api/v1/stats", None).await;
+    assert_eq!(stats["units"], 7);
+    let (_, collections) = get(&app, "/api/v1/collections", None).await;
+    let kit = collections
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "kit")
+        .unwrap();
+    assert_eq!(
+        (kit["units"].as_u64(), kit["concepts"].as_u64()),
+        (Some(7), Some(0))
+    );
+
+    // lookup: the codes do not count as words, but as a difference
+    let body = json!({"text": "The big black cat sleeps.", "source_lang": "en-US",
+                      "target_langs": ["fr"], "min_score": 70, "limit": 5});
+    let (status, _, found) = send(
+        &app,
+        request(Method::POST, "/api/v1/tm/lookup", None, Some(body)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let top = &found["matches"][0];
+    assert_eq!(top["source"], "The big {1}black{/1} {2}cat{/2} sleeps.");
+    assert_eq!(
+        top["targets"]["fr"],
+        "Le gros {2}chat{/2} {1}noir{/1} dors."
+    );
+    assert_eq!(top["score"], 97, "{top}");
+    assert!(
+        top["diff"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["op"] == "equal"),
+        "{top}"
+    );
+    let body =
+        json!({"text": "The small black cat sleeps.", "source_lang": "en", "target_langs": ["fr"]});
+    let (_, _, found) = send(
+        &app,
+        request(Method::POST, "/api/v1/tm/lookup", None, Some(body)),
+    )
+    .await;
+    let top = &found["matches"][0];
+    assert!(top["score"].as_u64().unwrap() < 95, "{top}");
+    let ops: Vec<(&str, &str)> = top["diff"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["op"].as_str().unwrap(), d["text"].as_str().unwrap()))
+        .collect();
+    assert!(
+        ops.contains(&("delete", "big")) && ops.contains(&("insert", "small")),
+        "{ops:?}"
+    );
+    let (status, _, _) = send(
+        &app,
+        request(
+            Method::POST,
+            "/api/v1/tm/lookup",
+            None,
+            Some(json!({"text": "x", "source_lang": "x!"})),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // concordance: highlights are code points of the returned source
+    let (status, conc) = get(
+        &app,
+        &format!(
+            "/api/v1/tm/concordance?q={}&lang=fr&target=en",
+            enc("caractères spéciaux")
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{conc}");
+    let hit = &conc["hits"][0];
+    let source: Vec<char> = hit["source"].as_str().unwrap().chars().collect();
+    let spans: Vec<String> = hit["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            source[h["start"].as_u64().unwrap() as usize..h["end"].as_u64().unwrap() as usize]
+                .iter()
+                .collect()
+        })
+        .collect();
+    assert_eq!(spans, ["caractères", "spéciaux"]);
+    assert!(hit["targets"]["en"]
+        .as_str()
+        .unwrap()
+        .starts_with("Test for special"));
+
+    // export: streamed TMX with the inline codes as they came; importing it elsewhere gives the
+    // same units
+    let resp = actix_web::test::call_service(
+        &app,
+        request(
+            Method::GET,
+            "/api/v1/export?format=tmx&collection=kit",
+            Some(&fx.admin),
+            None,
+        )
+        .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let exported = actix_web::test::read_body(resp).await.to_vec();
+    let text = String::from_utf8(exported.clone()).unwrap();
+    assert!(
+        text.contains(r#"<ph x='1' type='image' assoc="p">&lt;img src="img.png"/></ph>"#)
+            || text.contains("<ph x=\"1\""),
+        "{text}"
+    );
+    let (status, _, report) = send(
+        &app,
+        upload(
+            "/api/v1/import?format=tmx&collection=copy",
+            &fx.admin,
+            exported,
+            "application/x-tmx+xml",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(report["units"]["added"], 7);
+    let original = read_tmx(&kit_file("ImportTest2A.tmx")).unwrap();
+    for unit in &original.units {
+        let (status, copy) = get(
+            &app,
+            &format!("/api/v1/tm/units/{}?collection=copy", enc(&unit.id)),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{}", unit.id);
+        let variants: BTreeMap<String, String> =
+            serde_json::from_value(copy["variants"].clone()).unwrap();
+        assert_eq!(variants, unit.variants);
+        assert_eq!(copy["tmx"], serde_json::to_value(&unit.tmx).unwrap());
+    }
+    // replace mode: the file becomes the collection
+    let (_, _, report) = send(
+        &app,
+        upload(
+            "/api/v1/import?format=tmx&collection=copy&mode=replace",
+            &fx.admin,
+            kit_file("ImportTest1A.tmx"),
+            "application/x-tmx+xml",
+        ),
+    )
+    .await;
+    assert_eq!(report["units"]["added"], 2);
+    let (_, stats) = get(&app, "/api/v1/stats?collection=copy", None).await;
+    assert_eq!(stats["units"], 2);
+    // admin only
+    let (status, _, _) = send(
+        &app,
+        upload(
+            "/api/v1/import?format=tmx",
+            &fx.editor,
+            kit_file("ImportTest1A.tmx"),
+            "application/x-tmx+xml",
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let _: Value = Value::Null;
+}
