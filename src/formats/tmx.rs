@@ -974,22 +974,15 @@ impl<W: Write> TmxWriter<W> {
     }
 }
 
-/// Escapes text for XML content and attribute values (control characters other than tab and
-/// line breaks cannot be written in XML 1.0 and are dropped).
+/// [`super::export::xml`] with tabs and line breaks as character references, so that they survive
+/// attribute-value and line-end normalisation (TMX whitespace is significant).
 fn xml(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
+    let escaped = super::export::xml(text);
+    if !escaped.contains(['\t', '\n', '\r']) {
+        return escaped;
     }
-    out
+    escaped
+        .replace('\t', "&#9;")
+        .replace('\n', "&#10;")
+        .replace('\r', "&#13;")
 }

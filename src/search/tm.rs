@@ -46,7 +46,7 @@ use crate::formats::tmx::{placeholders, strip_codes};
 use crate::lang::{analyze, nfc, search_fold, zh_bigrams, Lang, LangTag};
 use crate::model::TranslationUnit;
 use crate::store::tm::{exact_term, load_unit, TmFields, TmStore};
-use crate::store::StoreError;
+use crate::store::{any_term_filter, StoreError};
 
 /// Candidates taken from BM25 before scoring.
 pub const CANDIDATES: usize = 64;
@@ -648,20 +648,7 @@ fn query_terms(fields: &TmFields, lang: Lang, text: &str) -> Vec<Term> {
 }
 
 fn collection_query(fields: &TmFields, collections: &[String]) -> Option<Box<dyn Query>> {
-    if collections.is_empty() {
-        return None;
-    }
-    let should: Vec<(Occur, Box<dyn Query>)> = collections
-        .iter()
-        .map(|c| {
-            let q: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(fields.collection, c),
-                IndexRecordOption::Basic,
-            ));
-            (Occur::Should, q)
-        })
-        .collect();
-    Some(Box::new(BooleanQuery::new(should)))
+    any_term_filter(fields.collection, collections)
 }
 
 fn filtered(query: Box<dyn Query>, filter: Option<Box<dyn Query>>) -> Box<dyn Query> {

@@ -707,14 +707,22 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
 
 /// A query matching documents of any of `collections` (all documents when empty).
 pub fn collection_filter(fields: &Fields, collections: &[String]) -> Option<Box<dyn Query>> {
-    if collections.is_empty() {
+    any_term_filter(fields.collection, collections)
+}
+
+/// A query matching documents with any of `values` in `field` (`None` when there are none).
+pub fn any_term_filter(
+    field: tantivy::schema::Field,
+    values: &[String],
+) -> Option<Box<dyn Query>> {
+    if values.is_empty() {
         return None;
     }
-    let should: Vec<(Occur, Box<dyn Query>)> = collections
+    let should: Vec<(Occur, Box<dyn Query>)> = values
         .iter()
         .map(|c| {
             let q: Box<dyn Query> = Box::new(TermQuery::new(
-                Term::from_field_text(fields.collection, c),
+                Term::from_field_text(field, c),
                 IndexRecordOption::Basic,
             ));
             (Occur::Should, q)

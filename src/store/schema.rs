@@ -51,7 +51,7 @@ impl Fields {
     }
 }
 
-fn text_options(tokenizer: &str) -> TextOptions {
+pub(super) fn text_options(tokenizer: &str) -> TextOptions {
     TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(tokenizer)

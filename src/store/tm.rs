@@ -19,11 +19,10 @@ use std::thread::JoinHandle;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{AllQuery, TermQuery};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
-};
+use tantivy::schema::{Field, IndexRecordOption, Schema, Value, STORED, STRING};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
+use super::schema::text_options;
 use super::{
     analysis_fingerprint, create_index, find_doc, io_err, read_marker, write_marker_version,
     OpenMode, StoreError,
@@ -73,13 +72,6 @@ impl TmFields {
 }
 
 fn build_schema() -> (Schema, TmFields) {
-    let options = |tokenizer: String| {
-        TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(&tokenizer)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        )
-    };
     let mut b = Schema::builder();
     let key = b.add_text_field("key", STRING);
     let collection = b.add_text_field("collection", STRING);
@@ -88,12 +80,12 @@ fn build_schema() -> (Schema, TmFields) {
     let text = Lang::ALL.map(|lang| {
         b.add_text_field(
             &format!("s_{}", lang.code()),
-            options(tokenizer_name(lang, Analysis::Words)),
+            text_options(&tokenizer_name(lang, Analysis::Words)),
         )
     });
     let zh_bigrams = b.add_text_field(
         "s_zh_bigram",
-        options(tokenizer_name(Lang::Zh, Analysis::Bigrams)),
+        text_options(&tokenizer_name(Lang::Zh, Analysis::Bigrams)),
     );
     let exact = b.add_text_field("exact", STRING);
     let langs = b.add_text_field("langs", STRING);

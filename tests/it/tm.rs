@@ -351,9 +351,11 @@ fn concordance_finds_phrases_with_code_point_highlights() {
                     .skip(h.start)
                     .take(h.end - h.start)
                     .collect();
+                // the word itself or an inflection of it (same first four letters)
                 let folded = hexaglot::lang::fold_diacritics(&text.to_lowercase());
+                let stem = |w: &str| -> String { w.chars().take(4).collect() };
                 assert!(
-                    words.iter().any(|w| folded.contains(&w.to_string()))
+                    words.iter().any(|w| folded.starts_with(&stem(w)))
                         || words.iter().any(|w| w.contains(folded.as_str())),
                     "{lang}: highlight {text:?} in {:?}",
                     hit.source
