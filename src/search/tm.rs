@@ -246,8 +246,10 @@ pub struct Score {
 /// Scores stored sources against one query; keeps the character distances it computed.
 pub struct FuzzyScorer {
     query: Prepared,
-    /// Character costs by source norm, then query token (NaN: not computed yet).
-    cache: HashMap<String, Vec<f64>>,
+    /// Row of each source word seen so far in `costs`.
+    rows: HashMap<String, usize>,
+    /// Character costs by source word row, then query token (NaN: not computed yet).
+    costs: Vec<Vec<f64>>,
 }
 
 impl FuzzyScorer {
@@ -255,7 +257,8 @@ impl FuzzyScorer {
     pub fn new(lang: Lang, query: &str) -> FuzzyScorer {
         FuzzyScorer {
             query: Prepared::new(lang, query),
-            cache: HashMap::new(),
+            rows: HashMap::new(),
+            costs: Vec::new(),
         }
     }
 
@@ -264,23 +267,26 @@ impl FuzzyScorer {
         &self.query
     }
 
-    fn cost(&mut self, s: &Tok, j: usize) -> f64 {
+    /// The `costs` row of a source word (one hash lookup per source word, not per cell).
+    fn row(&mut self, s: &Tok) -> usize {
+        if let Some(&r) = self.rows.get(s.norm.as_str()) {
+            return r;
+        }
+        let r = self.costs.len();
+        self.costs.push(vec![f64::NAN; self.query.toks.len()]);
+        self.rows.insert(s.norm.clone(), r);
+        r
+    }
+
+    /// Substitution cost of source word `s` (whose `costs` row is `row`) for query token `j`.
+    fn cost(&mut self, s: &Tok, row: usize, j: usize) -> f64 {
+        let c = self.costs[row][j];
+        if !c.is_nan() {
+            return c;
+        }
         let q = &self.query.toks[j];
-        if q.norm == s.norm || (q.numeric && s.numeric) {
-            return 0.0;
-        }
-        if let Some(c) = self.cache.get(s.norm.as_str()).map(|row| row[j]) {
-            if !c.is_nan() {
-                return c;
-            }
-        }
         let c = token_cost(s, q);
-        let m = self.query.toks.len();
-        let row = self
-            .cache
-            .entry(s.norm.clone())
-            .or_insert_with(|| vec![f64::NAN; m]);
-        row[j] = c;
+        self.costs[row][j] = c;
         c
     }
 
@@ -288,6 +294,7 @@ impl FuzzyScorer {
     /// distance is certainly above `bound` (rows are abandoned once every cell exceeds it).
     fn align(&mut self, source: &Prepared, bound: f64) -> Option<(f64, Vec<Step>)> {
         let (n, m) = (source.toks.len(), self.query.toks.len());
+        let rows: Vec<usize> = source.toks.iter().map(|t| self.row(t)).collect();
         let w = m + 1;
         let mut d = vec![0f64; (n + 1) * w];
         for j in 0..=m {
@@ -304,7 +311,7 @@ impl FuzzyScorer {
                 let v = if diag >= best {
                     best
                 } else {
-                    (diag + self.cost(&source.toks[i - 1], j - 1)).min(best)
+                    (diag + self.cost(&source.toks[i - 1], rows[i - 1], j - 1)).min(best)
                 };
                 d[i * w + j] = v;
                 row_min = row_min.min(v);
@@ -322,7 +329,7 @@ impl FuzzyScorer {
         while i > 0 || j > 0 {
             let here = d[i * w + j];
             if i > 0 && j > 0 {
-                let c = self.cost(&source.toks[i - 1], j - 1);
+                let c = self.cost(&source.toks[i - 1], rows[i - 1], j - 1);
                 if (d[(i - 1) * w + j - 1] + c - here).abs() < 1e-9 {
                     steps.push(Step::Pair(i - 1, j - 1));
                     i -= 1;
@@ -752,6 +759,8 @@ pub fn lookup(tm: &TmStore, req: &LookupRequest) -> Result<LookupResponse, Searc
     let lang = req.source_lang.lang;
     let mut scorer = FuzzyScorer::new(lang, &req.text);
     let mut scored: Vec<Scored> = Vec::new();
+    // once `limit` matches are in, a candidate must reach the worst of them to matter
+    let mut floor = req.min_score;
     for addr in candidates(&searcher, fields, req)? {
         let unit = load_unit(&searcher, fields, addr)?;
         let Some((key, source)) = variant_for(&unit, &req.source_lang) else {
@@ -762,7 +771,7 @@ pub fn lookup(tm: &TmStore, req: &LookupRequest) -> Result<LookupResponse, Searc
             continue;
         }
         let prepared = Prepared::new(lang, source);
-        let Some((score, steps)) = scorer.score_at_least(&prepared, req.min_score) else {
+        let Some((score, steps)) = scorer.score_at_least(&prepared, floor) else {
             continue;
         };
         let rank = req
@@ -778,6 +787,11 @@ pub fn lookup(tm: &TmStore, req: &LookupRequest) -> Result<LookupResponse, Searc
             prepared,
             steps,
         });
+        if scored.len() >= req.limit {
+            let mut best: Vec<u8> = scored.iter().map(|s| s.score.score).collect();
+            best.sort_unstable_by(|a, b| b.cmp(a));
+            floor = floor.max(best[req.limit - 1]);
+        }
     }
     scored.sort_by(order);
     scored.truncate(req.limit);
