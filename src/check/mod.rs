@@ -573,6 +573,9 @@ impl Ctx<'_> {
     ) {
         for o in found {
             let t = self.recognizer.term(lang, o.term);
+            if t.status.is_allowed() && o.variant.is_none() {
+                continue;
+            }
             let written = slice(text, o.byte_start, o.byte_end);
             let span = (o.start, o.end);
             let expected = allowed(self.recognizer, lang, o.concept);
@@ -581,57 +584,34 @@ impl Ctx<'_> {
             } else {
                 format!("; use {}", quote_list(&expected))
             };
-            match t.status {
-                TermStatus::Forbidden => {
-                    let message = format!("forbidden term \"{written}\"{use_instead}");
-                    self.issue(
-                        CheckId::TermForbidden,
-                        segment,
-                        side,
-                        span,
-                        written,
-                        Some(o.concept),
-                        expected,
-                        message,
+            let (check, message, expected) = match (t.status, o.variant) {
+                (TermStatus::Forbidden, _) => (
+                    CheckId::TermForbidden,
+                    format!("forbidden term \"{written}\"{use_instead}"),
+                    expected,
+                ),
+                (TermStatus::Deprecated | TermStatus::Superseded, _) => (
+                    CheckId::TermDeprecated,
+                    format!("{} term{use_instead}", t.status),
+                    expected,
+                ),
+                (TermStatus::Preferred | TermStatus::Admitted, Some(v)) => {
+                    let what = match v {
+                        Variant::Case => "capitalisation",
+                        Variant::Diacritics => "diacritics",
+                    };
+                    let message = format!(
+                        "\"{written}\" differs from the termbase's \"{}\" in {what}",
+                        t.text
                     );
+                    (CheckId::TermVariant, message, vec![t.text.to_string()])
                 }
-                TermStatus::Deprecated | TermStatus::Superseded => {
-                    let message = format!("{} term{use_instead}", t.status);
-                    self.issue(
-                        CheckId::TermDeprecated,
-                        segment,
-                        side,
-                        span,
-                        written,
-                        Some(o.concept),
-                        expected,
-                        message,
-                    );
-                }
-                TermStatus::Preferred | TermStatus::Admitted => {
-                    if let Some(v) = o.variant {
-                        let what = match v {
-                            Variant::Case => "capitalisation",
-                            Variant::Diacritics => "diacritics",
-                        };
-                        let message = format!(
-                            "\"{written}\" differs from the termbase's \"{}\" in {what}",
-                            t.text
-                        );
-                        let expected = vec![t.text.to_string()];
-                        self.issue(
-                            CheckId::TermVariant,
-                            segment,
-                            side,
-                            span,
-                            written,
-                            Some(o.concept),
-                            expected,
-                            message,
-                        );
-                    }
-                }
-            }
+                (TermStatus::Preferred | TermStatus::Admitted, None) => continue,
+            };
+            let concept = Some(o.concept);
+            self.issue(
+                check, segment, side, span, written, concept, expected, message,
+            );
         }
     }
 }
@@ -745,7 +725,10 @@ fn term_missing(
         let expecting: Vec<&Occurrence> = group
             .iter()
             .copied()
-            .filter(|o| !allowed(ctx.recognizer, tgt, o.concept).is_empty())
+            .filter(|o| {
+                let terms = ctx.recognizer.terms_of(tgt, o.concept);
+                terms.iter().any(|t| t.status.is_allowed())
+            })
             .collect();
         if expecting.is_empty() || expecting.iter().any(|o| present.contains(&o.concept)) {
             continue;

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 
-use crate::lang::{analyze, fold_diacritics, strip_arabic_proclitics, Lang, LangTag, Token};
+use crate::lang::{analyze, strip_arabic_proclitics, Lang, LangTag, Token};
 use crate::model::{Concept, TermStatus};
 
 /// One concept as the recogniser knows it.
@@ -61,7 +61,7 @@ struct LangPatterns {
     vocab: FxHashMap<Box<str>, u32>,
     /// `(node << 32) | token id` → child node.
     edges: FxHashMap<u64, u32>,
-    /// Per node: the terms whose pattern ends there (index range into `ends_terms`).
+    /// Per node: the terms whose pattern ends there, in index order.
     ends: FxHashMap<u32, Vec<u32>>,
     nodes: u32,
     terms: Vec<TermEntry>,
@@ -332,7 +332,7 @@ fn unit(lang: Lang, text: &str, t: Token, for_term: bool) -> Unit {
 
 /// Arabic suffixes taken off a light form to key it (the inflection check then compares the
 /// whole forms).
-const AR_SUFFIXES: &[&str] = &["تين", "تان", "ات", "ين", "ون", "ان", "ه"];
+const AR_SUFFIXES: &[&str] = &["تين", "تان", "ات", "ين", "ون", "ان", "ه", "ا"];
 
 fn arabic_key(light: &str) -> String {
     for suffix in AR_SUFFIXES {
@@ -411,8 +411,9 @@ impl LangPatterns {
                     }
                 };
             }
+            // a term's paths are added one after the other: only the last entry can repeat it
             let ends = self.ends.entry(node).or_default();
-            if !ends.contains(&index) {
+            if ends.last() != Some(&index) {
                 ends.push(index);
             }
         }
@@ -446,6 +447,10 @@ impl LangPatterns {
         let mut i = 0;
         let mut states: Vec<u32> = Vec::with_capacity(4);
         let mut next: Vec<u32> = Vec::with_capacity(4);
+        // buffers reused at every position
+        let mut terms: Vec<u32> = Vec::new();
+        let mut found: Vec<Occurrence> = Vec::new();
+        let mut best: Vec<Occurrence> = Vec::new();
         while i < units.len() {
             if ids[i] == [None, None] {
                 i += 1;
@@ -453,7 +458,8 @@ impl LangPatterns {
             }
             states.clear();
             states.push(0);
-            let mut best: Option<(usize, Vec<Occurrence>)> = None;
+            best.clear();
+            let mut best_end = None;
             let mut j = i;
             while j < units.len() && !states.is_empty() {
                 if j > i && !joinable(&text[units[j - 1].byte_end..units[j].word_start]) {
@@ -471,30 +477,31 @@ impl LangPatterns {
                     }
                 }
                 std::mem::swap(&mut states, &mut next);
-                let mut found = Vec::new();
                 // a Chinese match may not take one character off a word of the segmenter:
                 // 国际法 is not in 国际法院, 秘书长 not in 副秘书长; it may begin or end inside
                 // a compound of words (联合国 in 联合国大会)
                 let edges = units[i].before != 1 && units[j].after != 1;
-                let mut terms: Vec<u32> = Vec::new();
+                terms.clear();
                 for &s in states.iter().filter(|_| edges) {
-                    for &t in self.ends.get(&s).into_iter().flatten() {
-                        if !terms.contains(&t) {
-                            terms.push(t);
-                        }
-                    }
+                    terms.extend(self.ends.get(&s).into_iter().flatten());
+                }
+                if states.len() > 1 {
+                    terms.sort_unstable();
+                    terms.dedup();
                 }
                 if !terms.is_empty() {
+                    found.clear();
                     self.accept(text, &units[i..=j], i == 0, &terms, &mut found);
-                }
-                if !found.is_empty() {
-                    best = Some((j, found));
+                    if !found.is_empty() {
+                        std::mem::swap(&mut best, &mut found);
+                        best_end = Some(j);
+                    }
                 }
                 j += 1;
             }
-            match best {
-                Some((last, found)) => {
-                    out.extend(found);
+            match best_end {
+                Some(last) => {
+                    out.append(&mut best);
                     i = last + 1;
                 }
                 None => i += 1,
@@ -542,7 +549,8 @@ impl LangPatterns {
                 continue;
             }
             let (score, variant) = compare_surfaces(text, span, term, sentence_start);
-            match best.iter_mut().find(|b| b.0 == term.concept) {
+            // terms come in index order, so a concept's terms are next to each other
+            match best.last_mut().filter(|b| b.0 == term.concept) {
                 Some(b) => {
                     let better = score > b.2
                         || (score == b.2 && term.status < self.terms[b.1 as usize].status);
@@ -620,16 +628,14 @@ fn compare_surfaces(
             score += 1;
             continue;
         }
-        let got_lower = got.to_lowercase();
-        let want_lower = want.to_lowercase();
-        if got_lower == want_lower {
+        if lower_eq(got, want) {
             score += 1;
             let all_caps = got.chars().count() > 1 && !got.chars().any(char::is_lowercase);
             let capitalised = k == 0 && sentence_start && first_upper_only(got, want);
             if !all_caps && !capitalised {
                 variant.get_or_insert(Variant::Case);
             }
-        } else if fold_diacritics(&got_lower) == fold_diacritics(&want_lower) {
+        } else if !(got.is_ascii() && want.is_ascii()) && folded_eq(got, want) {
             variant = Some(Variant::Diacritics);
         }
     }
@@ -640,11 +646,12 @@ fn compare_surfaces(
 /// stem besides its ending (*Secretaría* is not an inflection of *Secretario*), true otherwise
 /// (*sesiones* for *sesión*, *Hanoi* for *Hanoï*: an accent dropped, or only accents differ).
 fn no_added_accent(want: &str, got: &str) -> bool {
-    let (want, got) = (want.to_lowercase(), got.to_lowercase());
-    if want == got || fold_diacritics(&want) == fold_diacritics(&got) {
+    if got.is_ascii() || folded_eq(want, got) {
         return true;
     }
-    for (w, g) in want.chars().zip(got.chars()) {
+    let wants = want.chars().flat_map(char::to_lowercase);
+    let gots = got.chars().flat_map(char::to_lowercase);
+    for (w, g) in wants.zip(gots) {
         let (fw, fg) = (fold_char(w), fold_char(g));
         if fw != fg {
             return true;
@@ -656,14 +663,37 @@ fn no_added_accent(want: &str, got: &str) -> bool {
     true
 }
 
+/// Equal ignoring case, without allocating.
+fn lower_eq(a: &str, b: &str) -> bool {
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+/// Equal ignoring case and diacritics, without allocating.
+fn folded_eq(a: &str, b: &str) -> bool {
+    let fold = |s: &str| {
+        s.chars()
+            .flat_map(char::to_lowercase)
+            .map(fold_char)
+            .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+            .collect::<String>()
+    };
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    fold(a) == fold(b)
+}
+
 fn fold_char(c: char) -> char {
     if c.is_ascii() {
         return c;
     }
-    fold_diacritics(c.encode_utf8(&mut [0; 4]))
-        .chars()
-        .next()
-        .unwrap_or(c)
+    let mut base = None;
+    unicode_normalization::char::decompose_canonical(c, |d| {
+        base.get_or_insert(d);
+    });
+    base.unwrap_or(c)
 }
 
 /// `got` is `want` with only its first letter raised to upper case.
@@ -697,12 +727,29 @@ fn same_stem(lang: Lang, term: &str, text: &str) -> bool {
         return true;
     }
     let set = endings(lang);
-    set.iter().any(|a| {
-        term.strip_suffix(a).is_some_and(|stem| {
-            stem.chars().count() >= 2 && text.strip_prefix(stem).is_some_and(|b| set.contains(&b))
-        })
-    })
+    let is_ending = |s: &str| s.chars().count() <= MAX_ENDING && set.contains(&s);
+    // the term's possible endings are its last 0..=MAX_ENDING characters
+    let mut cut = term.len();
+    for k in 0..=MAX_ENDING {
+        if k > 0 {
+            match term[..cut].char_indices().next_back() {
+                Some((i, _)) => cut = i,
+                None => break,
+            }
+        }
+        let (stem, a) = term.split_at(cut);
+        if stem.chars().count() < 2 {
+            break;
+        }
+        if is_ending(a) && text.strip_prefix(stem).is_some_and(is_ending) {
+            return true;
+        }
+    }
+    false
 }
+
+/// Longest ending of any language's list, in characters.
+const MAX_ENDING: usize = 4;
 
 /// Inflectional endings by language (on normalised forms: lower case, diacritics folded for
 /// Latin scripts, `ё`→`е`, Arabic `ة`→`ه`); a token may differ from the term's only by these.
@@ -713,80 +760,15 @@ pub(crate) fn endings(lang: Lang) -> &'static [&'static str] {
         Lang::Fr => &["", "s", "x", "e", "es", "al", "aux", "ale", "ales"],
         Lang::Es => &["", "s", "es", "a", "as", "o", "os"],
         Lang::Ru => &[
-            "",
-            "а",
-            "я",
-            "о",
-            "е",
-            "ы",
-            "и",
-            "у",
-            "ю",
-            "ь",
-            "й",
-            "ой",
-            "ей",
-            "ом",
-            "ем",
-            "ам",
-            "ям",
-            "ах",
-            "ях",
-            "ами",
-            "ями",
-            "ов",
-            "ев",
-            "ий",
-            "ый",
-            "ая",
-            "яя",
-            "ое",
-            "ее",
-            "ые",
-            "ие",
-            "ого",
-            "его",
-            "ому",
-            "ему",
-            "ым",
-            "им",
-            "ых",
-            "их",
-            "ую",
-            "юю",
-            "ою",
-            "ею",
-            "ью",
-            "ия",
-            "ии",
-            "ию",
-            "ием",
-            "иям",
-            "иями",
-            "иях",
-            "ья",
-            "ьи",
-            "ье",
-            "ью",
-            "ьям",
-            "ьями",
-            "ьях",
-            "ьев",
-            "аяся",
-            "ийся",
-            "ееся",
-            "иеся",
-            "ихся",
-            "имся",
-            "ейся",
-            "уюся",
-            "ими",
-            "ими",
-            "имися",
-            "ыми",
-            "ями",
+            "", "а", "я", "о", "е", "ы", "и", "у", "ю", "ь", "й", "ой", "ей", "ом", "ем", "ам",
+            "ям", "ах", "ях", "ами", "ями", "ов", "ев", "ий", "ый", "ая", "яя", "ое", "ее", "ые",
+            "ие", "ого", "его", "ому", "ему", "ым", "им", "ых", "их", "ую", "юю", "ою", "ею", "ью",
+            "ия", "ии", "ию", "ием", "иям", "иями", "иях", "ья", "ьи", "ье", "ью", "ьям", "ьями",
+            "ьях", "ьев", "аяся", "ийся", "ееся", "иеся", "ихся", "имся", "ейся", "уюся", "ими",
+            "ими", "ыми", "ями",
         ],
-        Lang::Ar => &["", "ه", "ات", "ين", "ون", "ان", "تين", "تان"],
+        // `ا`: the indefinite accusative (دولة عضوا)
+        Lang::Ar => &["", "ه", "ا", "ات", "ين", "ون", "ان", "تين", "تان"],
         Lang::Zh | Lang::Other => &[""],
     }
 }

@@ -33,6 +33,14 @@ const FORMAT: &str = "xliff";
 /// Deepest element nesting accepted.
 const MAX_DEPTH: usize = 256;
 
+/// The value of attribute `name`, trimmed.
+fn attr(attrs: &[(String, String)], name: &str) -> Option<String> {
+    attrs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.trim().to_string())
+}
+
 /// An inline code (tag) of a segment's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InlineCode {
@@ -369,12 +377,7 @@ impl XliffReader<'_> {
                     ));
                 }
                 let attrs = self.attributes(e, offset)?;
-                let attr = |k: &str| {
-                    attrs
-                        .iter()
-                        .find(|(n, _)| n == k)
-                        .map(|(_, v)| v.trim().to_string())
-                };
+                let attr = |k: &str| attr(&attrs, k);
                 let version = attr("version").unwrap_or_default();
                 self.version = if version.starts_with('2') {
                     self.file.source_lang = attr("srcLang");
@@ -412,12 +415,7 @@ impl XliffReader<'_> {
             (_, Role::Root, "file") => {
                 if self.version == 1 {
                     let attrs = self.attributes(e, offset)?;
-                    let attr = |k: &str| {
-                        attrs
-                            .iter()
-                            .find(|(n, _)| n == k)
-                            .map(|(_, v)| v.trim().to_string())
-                    };
+                    let attr = |k: &str| attr(&attrs, k);
                     let (src, tgt) = (attr("source-language"), attr("target-language"));
                     if self.file.source_lang.is_none() {
                         self.file.source_lang = src;
@@ -502,12 +500,7 @@ impl XliffReader<'_> {
     /// An element inside segment content.
     fn inline(&mut self, e: &BytesStart<'_>, local: &str, offset: usize) -> Result<Role, Stop> {
         let attrs = self.attributes(e, offset)?;
-        let attr = |k: &str| {
-            attrs
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.trim().to_string())
-        };
+        let attr = |k: &str| attr(&attrs, k);
         let Some(c) = &mut self.capture else {
             return Ok(Role::Other);
         };
