@@ -726,8 +726,8 @@ fn same_stem(lang: Lang, term: &str, text: &str) -> bool {
     if term == text {
         return true;
     }
-    let set = endings(lang);
-    let is_ending = |s: &str| s.chars().count() <= MAX_ENDING && set.contains(&s);
+    let set = ending_set(lang);
+    let is_ending = |s: &str| s.len() <= 4 * MAX_ENDING && set.contains(s);
     // the term's possible endings are its last 0..=MAX_ENDING characters
     let mut cut = term.len();
     for k in 0..=MAX_ENDING {
@@ -750,6 +750,19 @@ fn same_stem(lang: Lang, term: &str, text: &str) -> bool {
 
 /// Longest ending of any language's list, in characters.
 const MAX_ENDING: usize = 4;
+
+/// [`endings`] as hash sets, built once.
+fn ending_set(lang: Lang) -> &'static rustc_hash::FxHashSet<&'static str> {
+    static SETS: std::sync::LazyLock<Vec<rustc_hash::FxHashSet<&'static str>>> =
+        std::sync::LazyLock::new(|| {
+            Lang::ALL
+                .iter()
+                .map(|l| endings(*l).iter().copied().collect())
+                .collect()
+        });
+    let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
+    &SETS[i]
+}
 
 /// Inflectional endings by language (on normalised forms: lower case, diacritics folded for
 /// Latin scripts, `ё`→`е`, Arabic `ة`→`ه`); a token may differ from the term's only by these.
