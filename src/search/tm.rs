@@ -3,7 +3,8 @@
 //! **Lookup** ([`lookup`]): candidates come from the index, never from a scan — units whose
 //! source-language text has the same exact key (case-folded, whitespace collapsed), plus the best
 //! [`CANDIDATES`] by BM25 over the query's analysed keys (a flat disjunction, so tantivy prunes with
-//! block-max WAND). Each candidate's source text is then scored against the query by
+//! block-max WAND; keys in more than [`COMMON_SHARE`] of the units are left out, see
+//! `informative`). Each candidate's source text is then scored against the query by
 //! [`FuzzyScorer`], and the matches at or above `min_score` are returned by score, then recency.
 //!
 //! **Score** (0–100, an integer): an edit distance over the analysed-but-unstemmed token stream of
@@ -49,7 +50,11 @@ use crate::store::tm::{exact_term, load_unit, TmFields, TmStore};
 use crate::store::{any_term_filter, StoreError};
 
 /// Candidates taken from BM25 before scoring.
-pub const CANDIDATES: usize = 64;
+pub const CANDIDATES: usize = 32;
+/// Share of the units above which a query word is too common to retrieve candidates by.
+pub const COMMON_SHARE: f64 = 0.05;
+/// Fewest query words a candidate search keeps, however common.
+pub const MIN_TERMS: usize = 3;
 /// Highest score of a source whose words differ from the query's.
 pub const MAX_FUZZY: u8 = 94;
 /// Largest total penalty for differences other than words.
@@ -692,6 +697,7 @@ fn candidates(
     if terms.is_empty() {
         return Ok(out);
     }
+    let terms = informative(searcher, terms)?;
     let should: Vec<(Occur, Box<dyn Query>)> = terms
         .into_iter()
         .map(|t| {
@@ -710,6 +716,24 @@ fn candidates(
         }
     }
     Ok(out)
+}
+
+/// The query terms worth a BM25 disjunction: words in more than [`COMMON_SHARE`] of the units
+/// (`the`, `de`, `的`) add almost nothing to BM25 and cost the most to walk, so they are left out
+/// — unless that leaves fewer than [`MIN_TERMS`], when the rarest are kept.
+fn informative(searcher: &Searcher, terms: Vec<Term>) -> Result<Vec<Term>, SearchError> {
+    let limit = (searcher.num_docs() as f64 * COMMON_SHARE).max(1000.0) as u64;
+    let mut with_df = Vec::with_capacity(terms.len());
+    for t in terms {
+        with_df.push((searcher.doc_freq(&t)?, t));
+    }
+    with_df.sort_by_key(|(df, _)| *df);
+    let keep = with_df
+        .iter()
+        .filter(|(df, _)| *df <= limit)
+        .count()
+        .max(MIN_TERMS.min(with_df.len()));
+    Ok(with_df.into_iter().take(keep).map(|(_, t)| t).collect())
 }
 
 fn check_text(text: &str) -> Result<(), SearchError> {
