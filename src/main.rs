@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
     // HEXAGLOT_LOG: filter (`info`, `hexaglot=debug,audit=info` ...); HEXAGLOT_LOG_FORMAT=json: one
@@ -17,8 +17,12 @@ fn main() -> ExitCode {
     } else {
         logs.init();
     }
-    let cli = hexaglot::cli::Cli::parse();
-    match hexaglot::cli::run(cli) {
+    let matches = hexaglot::cli::Cli::command().get_matches();
+    let cli = match hexaglot::cli::Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    match hexaglot::cli::run(cli, Some(&matches)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -55,9 +55,13 @@ pub enum Command {
 }
 
 /// Runs the parsed command line.
-pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+/// `matches` are the parsed arguments `cli` came from, when the caller has them: `serve` uses them
+/// to tell settings given on the command line or in the environment from defaults.
+pub fn run(cli: Cli, matches: Option<&clap::ArgMatches>) -> anyhow::Result<std::process::ExitCode> {
     match cli.command {
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => {
+            serve::run(args, matches.and_then(|m| m.subcommand_matches("serve")))
+        }
         Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),
         Command::Search(args) => search::run(args),

@@ -1,10 +1,16 @@
 //! `hexaglot serve`.
+//!
+//! Settings come from the command line, then the environment, then the TOML file of `--config`
+//! (`HEXAGLOT_CONFIG`), then the defaults: a flag or variable given wins over the file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
-use clap::Args;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args};
+use serde::Deserialize;
 
 use super::DataDir;
 use crate::auth::KeyStore;
@@ -16,6 +22,9 @@ use crate::store::{OpenMode, Store};
 pub struct ServeArgs {
     #[command(flatten)]
     data: DataDir,
+    /// TOML file with any of the settings below (flags and environment variables win over it).
+    #[arg(long, env = "HEXAGLOT_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Address and port to listen on (port 0 picks a free one).
     #[arg(long, env = "HEXAGLOT_BIND", default_value = "127.0.0.1:8080")]
     bind: String,
@@ -37,9 +46,83 @@ pub struct ServeArgs {
     /// Largest body of other requests, in KiB.
     #[arg(long, env = "HEXAGLOT_MAX_BODY_KIB", default_value_t = 1024)]
     max_body_kib: usize,
+    /// Origins allowed to call the API from a browser (CORS), comma-separated; `*` for any. Off
+    /// when empty.
+    #[arg(
+        long,
+        env = "HEXAGLOT_CORS_ORIGINS",
+        value_delimiter = ',',
+        value_name = "ORIGIN"
+    )]
+    cors_origins: Vec<String>,
+    /// Requests per minute allowed per API key (and per client address without a key); 0: no
+    /// limit.
+    #[arg(long, env = "HEXAGLOT_RATE_LIMIT", default_value_t = 0)]
+    rate_limit: u32,
+    /// Longest time a request may take, in seconds, imports and exports excepted (they are bounded
+    /// by their size).
+    #[arg(long, env = "HEXAGLOT_REQUEST_TIMEOUT", default_value_t = 60)]
+    request_timeout: u64,
 }
 
-pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+/// The `--config` file: the same settings as the flags, by their long names with `_`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    data_dir: Option<PathBuf>,
+    bind: Option<String>,
+    glossaries: Option<PathBuf>,
+    require_auth: Option<bool>,
+    max_import_mib: Option<usize>,
+    max_body_kib: Option<usize>,
+    cors_origins: Option<Vec<String>>,
+    rate_limit: Option<u32>,
+    request_timeout: Option<u64>,
+}
+
+fn read_config(path: &Path) -> anyhow::Result<ConfigFile> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the configuration {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// Takes the file's value for each setting the command line and environment left at its default.
+fn apply_file(args: &mut ServeArgs, file: ConfigFile, matches: Option<&ArgMatches>) {
+    let defaulted = |id: &str| {
+        matches.is_none_or(|m| matches!(m.value_source(id), None | Some(ValueSource::DefaultValue)))
+    };
+    macro_rules! take {
+        ($($field:ident),*) => {$(
+            if let Some(v) = file.$field {
+                if defaulted(stringify!($field)) {
+                    args.$field = v;
+                }
+            }
+        )*};
+    }
+    take!(
+        bind,
+        glossaries,
+        require_auth,
+        max_import_mib,
+        max_body_kib,
+        cors_origins,
+        rate_limit,
+        request_timeout
+    );
+    if let Some(dir) = file.data_dir {
+        if defaulted("data_dir") {
+            args.data.data_dir = dir;
+        }
+    }
+}
+
+/// Runs the server; `matches` (the `serve` subcommand's) tells which settings were given.
+pub fn run(mut args: ServeArgs, matches: Option<&ArgMatches>) -> anyhow::Result<ExitCode> {
+    if let Some(path) = args.config.clone() {
+        let file = read_config(&path)?;
+        apply_file(&mut args, file, matches);
+    }
     let store = Store::open(&args.data.data_dir, OpenMode::ReadWrite)?;
     let keys = KeyStore::open(&args.data.data_dir)?;
     let loaded = crate::import::seed(&store, Some(&args.glossaries))
@@ -55,6 +138,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             require_auth: args.require_auth,
             max_import_bytes: args.max_import_mib * 1024 * 1024,
             max_body_bytes: args.max_body_kib * 1024,
+            cors_origins: args.cors_origins,
+            rate_limit_per_minute: args.rate_limit,
+            request_timeout: Duration::from_secs(args.request_timeout.max(1)),
         },
     };
     actix_web::rt::System::new()

@@ -5,6 +5,7 @@
 
 mod check;
 mod error;
+mod limits;
 mod observe;
 mod routes;
 mod tm;
@@ -37,6 +38,12 @@ pub struct ServerConfig {
     pub max_import_bytes: usize,
     /// Largest body of other requests in bytes.
     pub max_body_bytes: usize,
+    /// Origins allowed to call the API from browsers (CORS); empty: CORS off; `*`: any.
+    pub cors_origins: Vec<String>,
+    /// Requests a minute per key (or client address); 0: unlimited.
+    pub rate_limit_per_minute: u32,
+    /// Longest time a request may take (imports and exports excepted).
+    pub request_timeout: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -45,6 +52,9 @@ impl Default for ServerConfig {
             require_auth: false,
             max_import_bytes: DEFAULT_MAX_IMPORT_BYTES,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            cors_origins: Vec::new(),
+            rate_limit_per_minute: 0,
+            request_timeout: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -62,6 +72,8 @@ pub struct AppState {
     pub config: ServerConfig,
     /// The term recogniser of the termbase's last commit, for checks.
     pub checker: crate::check::RecognizerCache,
+    /// Rate-limit buckets (used when `config.rate_limit_per_minute` is set).
+    pub limiter: limits::RateLimiter,
 }
 
 impl AppState {
@@ -120,6 +132,8 @@ pub fn app(
     >,
 > {
     let max_body = state.config.max_body_bytes;
+    let cors = cors(&state.config.cors_origins);
+    let cors_on = cors.is_some();
     App::new()
         .app_data(web::Data::new(state))
         .app_data(
@@ -146,6 +160,11 @@ pub fn app(
             ApiError::bad_request(format!("invalid path: {err}")).into()
         }))
         .wrap(actix_web::middleware::NormalizePath::trim())
+        .wrap(actix_web::middleware::from_fn(limits::middleware))
+        .wrap(actix_web::middleware::Condition::new(
+            cors_on,
+            cors.unwrap_or_default(),
+        ))
         .wrap(actix_web::middleware::from_fn(observe::middleware))
         .route("/metrics", web::get().to(observe::metrics))
         .route("/readyz", web::get().to(observe::readyz))
@@ -158,6 +177,30 @@ pub fn app(
                 req.path()
             )))
         }))
+}
+
+/// The CORS policy of the allowed origins, `None` when CORS is off.
+fn cors(origins: &[String]) -> Option<actix_cors::Cors> {
+    if origins.is_empty() {
+        return None;
+    }
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::IF_MATCH,
+        ])
+        .expose_headers([actix_web::http::header::ETAG])
+        .max_age(3600);
+    for origin in origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    Some(cors)
 }
 
 /// Options of `hexaglot serve`.
@@ -183,6 +226,7 @@ pub async fn serve(store: Store, keys: KeyStore, opts: ServeOptions) -> std::io:
         keys,
         config: opts.config.clone(),
         checker: crate::check::RecognizerCache::default(),
+        limiter: limits::RateLimiter::default(),
     };
     let server = HttpServer::new(move || app(state.clone()))
         .shutdown_timeout(30)

@@ -151,7 +151,8 @@ pub async fn middleware(
             Ok(res)
         }
         Err(err) => {
-            record("unmatched", &method, 500, elapsed);
+            let status = err.as_response_error().status_code().as_u16();
+            record("unmatched", &method, status, elapsed);
             tracing::warn!(target: "http", %method, %path, error = %err, "request failed");
             Err(err)
         }

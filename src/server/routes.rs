@@ -528,7 +528,10 @@ async fn stats(
         .map(|(lang, terms)| (lang, LangCounts { terms, units: 0 }))
         .collect();
     for (lang, units) in tm.languages {
-        languages.entry(lang).or_insert(LangCounts { terms: 0, units: 0 }).units = units;
+        languages
+            .entry(lang)
+            .or_insert(LangCounts { terms: 0, units: 0 })
+            .units = units;
     }
     Ok(HttpResponse::Ok().json(StatsBody {
         concepts: total.concepts,

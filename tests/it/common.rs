@@ -55,6 +55,7 @@ impl Fixture {
                 keys,
                 config,
                 checker: Default::default(),
+                limiter: Default::default(),
             },
             reader,
             editor,
