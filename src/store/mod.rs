@@ -711,10 +711,7 @@ pub fn collection_filter(fields: &Fields, collections: &[String]) -> Option<Box<
 }
 
 /// A query matching documents with any of `values` in `field` (`None` when there are none).
-pub fn any_term_filter(
-    field: tantivy::schema::Field,
-    values: &[String],
-) -> Option<Box<dyn Query>> {
+pub fn any_term_filter(field: tantivy::schema::Field, values: &[String]) -> Option<Box<dyn Query>> {
     if values.is_empty() {
         return None;
     }

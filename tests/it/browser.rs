@@ -26,15 +26,7 @@ fn post_json(url: &str, key: &str, body: serde_json::Value) -> (u16, String) {
 
 fn add_key(data: &std::path::Path, role: &str) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_hexaglot"))
-        .args([
-            "keys",
-            "add",
-            "--role",
-            role,
-            "--name",
-            role,
-            "--data-dir",
-        ])
+        .args(["keys", "add", "--role", role, "--name", role, "--data-dir"])
         .arg(data)
         .output()
         .unwrap();
