@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# HTTP load against a release build: a 100,000-concept termbase and a 100,000-unit TM (built by the
+# term_search and tm_lookup benches' generators and reused from target/), term searches, TM lookups
+# and checks mixed (scripts/load.lua), while a 20,000-concept TBX import runs in a loop.
+#
+#   scripts/load.sh [SECONDS] [CONNECTIONS]      # defaults: 60 s, 32 connections, 2 wrk threads
+#
+# Needs wrk (Debian: apt-get install -y wrk). Prints wrk's throughput and latency percentiles,
+# the figures BENCHMARKS.md records, and the imports that ran meanwhile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+connections=${2:-32}
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --bin hexaglot
+# the data: the benches build (or reuse) their indexes
+HEXAGLOT_BENCH_CONCEPTS=100000 HEXAGLOT_BENCH_PROFILE=0 cargo bench --bench term_search -- --test >/dev/null
+HEXAGLOT_BENCH_UNITS=100000 cargo bench --bench tm_lookup -- --test >/dev/null
+HEXAGLOT_BENCH_CONCEPTS=20000 cargo bench --bench tbx_import >/dev/null
+data=target/load-data
+rm -rf "$data" && mkdir -p "$data"
+cp -r target/bench-termbase-100000/termbase "$data/termbase"
+cp -r target/bench-tm-100000/tm "$data/tm"
+key=$(target/release/hexaglot keys add --role admin --name load --data-dir "$data")
+HEXAGLOT_LOG=warn target/release/hexaglot serve --data-dir "$data" --bind 127.0.0.1:18080 \
+  --glossaries /nonexistent >/dev/null &
+server=$!
+trap 'kill $server $importer 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && break; sleep 0.2; done
+# imports running all along (each into its own collection, replaced each round)
+(
+  i=0
+  while true; do
+    curl -s -o /dev/null -w "import %{http_code} %{time_total}s\n" -H "Authorization: Bearer $key" \
+      --data-binary @target/bench-tbx-20000.tbx \
+      "http://127.0.0.1:18080/api/v1/import?format=tbx&collection=load-import&mode=replace"
+    i=$((i + 1))
+  done
+) > target/load-imports.log 2>&1 &
+importer=$!
+sleep 2
+wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/load.lua http://127.0.0.1:18080
+echo "search only:"
+LOAD_SEARCH=1 LOAD_LOOKUP=0 LOAD_CHECK=0 wrk -t2 -c"$connections" -d"${seconds}s" -s scripts/load.lua \
+  http://127.0.0.1:18080
+kill $importer 2>/dev/null || true
+echo "imports during the runs:"; sort target/load-imports.log | uniq -c | head
