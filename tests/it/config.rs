@@ -158,14 +158,28 @@ async fn the_rate_limit_answers_429_with_retry_after() {
 #[actix_web::test]
 async fn a_request_over_the_time_limit_is_abandoned_with_503() {
     let fx = Fixture::with_config(ServerConfig {
-        request_timeout: Duration::from_nanos(1),
+        request_timeout: Duration::from_millis(20),
         ..ServerConfig::default()
     });
     let app = init_service(app(fx.state.clone())).await;
-    let req = request(Method::GET, "/api/v1/terms/search?q=Hanoi", None, None).to_request();
+    // a check of 5,000 segments takes far longer than 20 ms (about 3 s in a debug build)
+    let segments: Vec<serde_json::Value> = (0..5_000)
+        .map(|i| {
+            serde_json::json!({"id": i.to_string(),
+                "source": "The Hanoi Convention fights cybercrime in 2024.",
+                "target": "La Convention de Hanoï lutte contre la cybercriminalité en 2024."})
+        })
+        .collect();
+    let body = serde_json::json!({"source_lang": "en", "target_lang": "fr", "segments": segments});
+    let req = request(Method::POST, "/api/v1/check", None, Some(body)).to_request();
+    let started = std::time::Instant::now();
     // the server turns this error into its response
     let err = match actix_web::test::try_call_service(&app, req).await {
-        Ok(resp) => panic!("answered {} within 1 ns", resp.status()),
+        Ok(resp) => panic!(
+            "answered {} in {:?}, over the 20 ms limit",
+            resp.status(),
+            started.elapsed()
+        ),
         Err(err) => err,
     };
     let resp = err.error_response();
