@@ -6,6 +6,7 @@ pub mod tbx;
 pub mod tmx;
 pub mod xliff;
 pub mod xlsx;
+mod xml;
 
 use crate::model::Concept;
 

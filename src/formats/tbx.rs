@@ -46,15 +46,13 @@
 //! syntax error ends reading) with their 1-based line and column (in characters).
 
 use super::export::{concept_id, xml};
+use super::xml::{attributes, decode, locate, resolve_reference, xml_error_message};
 use super::{derived_id, issue};
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::Reader;
-use quick_xml::XmlVersion;
 
 use super::{FormatError, FormatIssue, ParsedGlossary, Warning};
 use crate::lang::LangTag;
@@ -101,124 +99,6 @@ pub fn read_tbx(bytes: &[u8], collection: &str) -> Result<ParsedGlossary, Format
     }
     let text = decode(bytes).map_err(|i| fail(vec![i]))?;
     TbxReader::new(&text, collection).read().map_err(fail)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Decoding
-
-/// The file as UTF-8 text without BOM.
-pub(super) fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, FormatIssue> {
-    let (encoding, body) = match encoding_rs::Encoding::for_bom(bytes) {
-        Some((encoding, bom_len)) => (encoding, &bytes[bom_len..]),
-        None if bytes.starts_with(b"<\0?\0") => (encoding_rs::UTF_16LE, bytes),
-        None if bytes.starts_with(b"\0<\0?") => (encoding_rs::UTF_16BE, bytes),
-        None => (declared_encoding(bytes)?, bytes),
-    };
-    let text = if encoding == encoding_rs::UTF_8 {
-        utf8(body)?
-    } else {
-        match encoding.decode_without_bom_handling_and_without_replacement(body) {
-            Some(text) => text,
-            None => {
-                let (lossy, _) = encoding.decode_without_bom_handling(body);
-                let at = lossy.find('\u{FFFD}').unwrap_or(lossy.len());
-                let (line, column) = locate(&lossy, at);
-                return Err(issue(
-                    line,
-                    column,
-                    format!("invalid {} byte sequence", encoding.name()),
-                ));
-            }
-        }
-    };
-    if let Some(at) = text.find('\0') {
-        let (line, column) = locate(&text, at);
-        return Err(issue(
-            line,
-            column,
-            "NUL character: not a text file, or UTF-16 without a byte order mark",
-        ));
-    }
-    Ok(text)
-}
-
-/// The encoding named by the XML declaration; UTF-8 when there is none, or when it names UTF-16
-/// (readable ASCII means the file is not UTF-16).
-fn declared_encoding(bytes: &[u8]) -> Result<&'static encoding_rs::Encoding, FormatIssue> {
-    let utf8 = Ok(encoding_rs::UTF_8);
-    if !bytes.starts_with(b"<?xml") {
-        return utf8;
-    }
-    let head = &bytes[..bytes.len().min(1024)];
-    let Some(end) = head.windows(2).position(|w| w == b"?>") else {
-        return utf8;
-    };
-    let decl = &head[..end];
-    let Some(at) = decl.windows(8).position(|w| w == b"encoding") else {
-        return utf8;
-    };
-    let rest = &decl[at + 8..];
-    let Some(eq) = rest.iter().position(|&b| b == b'=') else {
-        return utf8;
-    };
-    let rest = &rest[eq + 1..];
-    let Some(open) = rest.iter().position(|&b| b == b'"' || b == b'\'') else {
-        return utf8;
-    };
-    let quote = rest[open];
-    let value_start = open + 1;
-    let Some(len) = rest[value_start..].iter().position(|&b| b == quote) else {
-        return utf8;
-    };
-    let label = &rest[value_start..value_start + len];
-    match encoding_rs::Encoding::for_label(label) {
-        Some(e) if e == encoding_rs::UTF_16LE || e == encoding_rs::UTF_16BE => utf8,
-        Some(e) => Ok(e),
-        None => {
-            let column = at + 8 + eq + 1 + value_start + 1;
-            Err(issue(
-                1,
-                column as u64,
-                format!(
-                    "unknown encoding {:?} in the XML declaration",
-                    String::from_utf8_lossy(label)
-                ),
-            ))
-        }
-    }
-}
-
-fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, FormatIssue> {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => Ok(Cow::Borrowed(text)),
-        Err(e) => {
-            let valid = e.valid_up_to();
-            let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
-            let (line, column) = locate(prefix, valid);
-            Err(issue(
-                line,
-                column,
-                format!(
-                    "invalid UTF-8 byte 0x{:02X}; declare the encoding in the XML declaration, \
-                     or save the file as UTF-8",
-                    bytes[valid]
-                ),
-            ))
-        }
-    }
-}
-
-/// 1-based line and character column of byte offset `at` of `text`.
-pub(super) fn locate(text: &str, at: usize) -> (u64, u64) {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    let prefix = &text[..at];
-    let line = prefix.bytes().filter(|&b| b == b'\n').count() + 1;
-    let line_start = prefix.rfind('\n').map_or(0, |i| i + 1);
-    let column = prefix[line_start..].chars().count() + 1;
-    (line as u64, column as u64)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -537,21 +417,7 @@ impl<'t> TbxReader<'t> {
     /// The text of an entity or character reference; anything but the five predefined entities
     /// and character references is an error.
     fn reference(&mut self, r: &BytesRef<'_>, offset: usize) -> Result<String, Stop> {
-        let name = r.xml10_content();
-        match r.resolve_char_ref() {
-            Ok(Some(c)) => return Ok(c.to_string()),
-            Ok(None) => {}
-            Err(_) => {
-                return Err(self.fatal(offset, format!("invalid character reference &{name};")))
-            }
-        }
-        match resolve_predefined_entity(&name) {
-            Some(s) => Ok(s.to_string()),
-            None => Err(self.fatal(
-                offset,
-                format!("undefined entity &{name}; (entities declared in a DTD are not expanded)"),
-            )),
-        }
+        resolve_reference(r).map_err(|message| self.fatal(offset, message))
     }
 
     /// Attribute values by qualified name, unescaped; an error stops reading.
@@ -560,25 +426,7 @@ impl<'t> TbxReader<'t> {
         e: &BytesStart<'_>,
         offset: usize,
     ) -> Result<Vec<(String, String)>, Stop> {
-        let mut out = Vec::new();
-        for attr in e.attributes() {
-            let attr = match attr {
-                Ok(a) => a,
-                Err(err) => return Err(self.fatal(offset, format!("bad attribute: {err}"))),
-            };
-            let value = match attr.normalized_value(XmlVersion::Implicit1_0) {
-                Ok(v) => v.into_owned(),
-                Err(err) => {
-                    let key = attr.key.as_ref().to_string();
-                    return Err(self.fatal(
-                        offset,
-                        format!("attribute {key}: {}", xml_error_message(&err)),
-                    ));
-                }
-            };
-            out.push((attr.key.as_ref().to_string(), value));
-        }
-        Ok(out)
+        attributes(e).map_err(|message| self.fatal(offset, message))
     }
 }
 
@@ -1033,14 +881,10 @@ pub fn check_fragment(fragment: &str) -> Result<(), String> {
         if name.contains(':') {
             return Err(format!("element <{name}> has a namespace prefix"));
         }
-        for attr in e.attributes() {
-            let attr = attr.map_err(|err| format!("bad attribute: {err}"))?;
-            let key = attr.key.as_ref().to_string();
+        for (key, _) in attributes(e)? {
             if key.contains(':') && !key.starts_with("xml:") {
                 return Err(format!("attribute {key} has a namespace prefix"));
             }
-            attr.normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|err| format!("attribute {key}: {}", xml_error_message(&err)))?;
         }
         Ok(())
     };
@@ -1071,11 +915,9 @@ pub fn check_fragment(fragment: &str) -> Result<(), String> {
             }
             Event::Text(_) | Event::CData(_) | Event::Comment(_) => {}
             Event::GeneralRef(r) => {
-                let name = r.xml10_content().into_owned();
-                let ok = matches!(r.resolve_char_ref(), Ok(Some(_)))
-                    || resolve_predefined_entity(&name).is_some();
-                if !ok || depth == 0 {
-                    return Err(format!("entity &{name}; is not allowed here"));
+                resolve_reference(&r)?;
+                if depth == 0 {
+                    return Err("text outside the element".to_string());
                 }
             }
             Event::Decl(_) | Event::DocType(_) | Event::PI(_) => {
@@ -1106,26 +948,5 @@ fn append(note: &mut Option<String>, value: String) {
             n.push_str(&value);
         }
         None => *note = Some(value),
-    }
-}
-
-/// A quick-xml error as a message for people.
-pub(super) fn xml_error_message(e: &quick_xml::Error) -> String {
-    use quick_xml::errors::{IllFormedError, SyntaxError};
-    use quick_xml::escape::EscapeError;
-    match e {
-        quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { expected, found }) => {
-            format!("</{found}> does not close <{expected}>")
-        }
-        quick_xml::Error::IllFormed(IllFormedError::UnmatchedEndTag(name)) => {
-            format!("</{name}> closes no open element")
-        }
-        quick_xml::Error::Escape(EscapeError::UnrecognizedEntity(_, name)) => {
-            format!("undefined entity &{name}; (entities declared in a DTD are not expanded)")
-        }
-        quick_xml::Error::Syntax(SyntaxError::UnclosedTag) => {
-            "tag not closed: `>` not found before the end of the file".to_string()
-        }
-        other => other.to_string(),
     }
 }

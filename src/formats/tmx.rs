@@ -33,12 +33,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
 
-use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::Reader;
-use quick_xml::XmlVersion;
 
-use super::tbx::{decode, locate, xml_error_message};
+use super::xml::{attributes, decode, locate, resolve_reference, xml_error_message};
 use super::{issue, FormatError, FormatIssue, Warning};
 use crate::lang::{nfc, LangTag};
 use crate::model::{
@@ -451,24 +449,7 @@ impl<'t> TmxReader<'t> {
     /// The text of a predefined entity or a character reference; any other entity is an error
     /// (DTD entities are never expanded).
     fn reference(&mut self, r: &BytesRef<'_>, offset: usize) -> Result<String, Stop> {
-        let name = r.xml10_content();
-        match r.resolve_char_ref() {
-            Ok(Some(c)) => return Ok(c.to_string()),
-            Ok(None) => {}
-            Err(_) => {
-                return Err(self.fatal(offset, format!("invalid character reference &{name};")))
-            }
-        }
-        resolve_predefined_entity(&name)
-            .map(str::to_string)
-            .ok_or_else(|| {
-                self.fatal(
-                    offset,
-                    format!(
-                        "undefined entity &{name}; (entities declared in a DTD are not expanded)"
-                    ),
-                )
-            })
+        resolve_reference(r).map_err(|message| self.fatal(offset, message))
     }
 
     fn attributes(
@@ -476,22 +457,7 @@ impl<'t> TmxReader<'t> {
         e: &BytesStart<'_>,
         offset: usize,
     ) -> Result<Vec<(String, String)>, Stop> {
-        let mut out = Vec::new();
-        for attr in e.attributes() {
-            let attr = attr.map_err(|err| self.fatal(offset, format!("bad attribute: {err}")))?;
-            let key = attr.key.as_ref().to_string();
-            let value = attr
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|err| {
-                    self.fatal(
-                        offset,
-                        format!("attribute {key}: {}", xml_error_message(&err)),
-                    )
-                })?
-                .into_owned();
-            out.push((key, value));
-        }
-        Ok(out)
+        attributes(e).map_err(|message| self.fatal(offset, message))
     }
 
     fn push(&mut self, name: &str, offset: usize, place: Place, closes: Option<u32>) {

@@ -20,12 +20,10 @@
 //! skeletons) nothing is read. The input is decoded and checked like TBX (BOM, declared encoding,
 //! no custom entities, no DTD fetched); problems carry their 1-based line and column.
 
-use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::Reader;
-use quick_xml::XmlVersion;
 
-use super::tbx::{decode, locate, xml_error_message};
+use super::xml::{attributes, decode, locate, resolve_reference, xml_error_message};
 use super::{issue, FormatError, FormatIssue};
 
 const FORMAT: &str = "xliff";
@@ -297,20 +295,7 @@ impl XliffReader<'_> {
     }
 
     fn reference(&mut self, r: &BytesRef<'_>, offset: usize) -> Result<String, Stop> {
-        let name = r.xml10_content();
-        match r.resolve_char_ref() {
-            Ok(Some(c)) => Ok(c.to_string()),
-            Ok(None) => match resolve_predefined_entity(&name) {
-                Some(s) => Ok(s.to_string()),
-                None => Err(self.fatal(
-                    offset,
-                    format!(
-                        "undefined entity &{name}; (entities declared in a DTD are not expanded)"
-                    ),
-                )),
-            },
-            Err(_) => Err(self.fatal(offset, format!("invalid character reference &{name};"))),
-        }
+        resolve_reference(r).map_err(|message| self.fatal(offset, message))
     }
 
     fn text_event(&mut self, s: &str) {
@@ -335,25 +320,7 @@ impl XliffReader<'_> {
         e: &BytesStart<'_>,
         offset: usize,
     ) -> Result<Vec<(String, String)>, Stop> {
-        let mut out = Vec::new();
-        for attr in e.attributes() {
-            let attr = attr.map_err(|err| self.fatal(offset, format!("bad attribute: {err}")))?;
-            let value = attr
-                .normalized_value(XmlVersion::Implicit1_0)
-                .map_err(|err| {
-                    self.fatal(
-                        offset,
-                        format!(
-                            "attribute {}: {}",
-                            attr.key.as_ref(),
-                            xml_error_message(&err)
-                        ),
-                    )
-                })?
-                .into_owned();
-            out.push((attr.key.as_ref().to_string(), value));
-        }
-        Ok(out)
+        attributes(e).map_err(|message| self.fatal(offset, message))
     }
 
     fn start(&mut self, e: &BytesStart<'_>, offset: usize) -> Result<(), Stop> {
