@@ -97,9 +97,14 @@ impl AppState {
                             "the Authorization header must be `Bearer <api-key>`",
                         )
                     })?;
-                let info = self.keys.authenticate(secret).ok_or_else(|| {
-                    ApiError::new(StatusCode::UNAUTHORIZED, "unknown or revoked API key")
-                })?;
+                let Some(info) = self.keys.authenticate(secret) else {
+                    observe::set_caller(req, "unknown key".to_string());
+                    return Err(ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "unknown or revoked API key",
+                    ));
+                };
+                observe::set_caller(req, format!("{} ({})", info.name, info.role));
                 Some(info.role)
             }
             None => None,

@@ -22,6 +22,7 @@ use actix_web::{web, HttpResponse};
 use tracing::Instrument;
 
 use super::AppState;
+use actix_web::HttpMessage as _;
 
 /// Upper bounds of the latency histogram buckets, in seconds.
 const BUCKETS: [f64; 14] = [
@@ -92,24 +93,13 @@ fn is_write(method: &str, route: &str) -> bool {
     }
 }
 
-/// The name of the key a request carries, if it is a known key.
-fn caller(req: &ServiceRequest) -> String {
-    let secret = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        });
-    let state = req.app_data::<web::Data<AppState>>();
-    match (secret, state) {
-        (Some(secret), Some(state)) => state.keys.authenticate(secret.trim()).map_or_else(
-            || "unknown key".to_string(),
-            |k| format!("{} ({})", k.name, k.role),
-        ),
-        _ => "anonymous".to_string(),
-    }
+/// Who made a request, as the auth check found it (the key's name and role).
+struct Caller(String);
+
+/// Records the caller of `req` for its audit line; called by the auth check, so keys are not
+/// checked twice.
+pub(super) fn set_caller(req: &actix_web::HttpRequest, who: String) {
+    req.extensions_mut().insert(Caller(who));
 }
 
 /// The middleware every request goes through (see the module docs).
@@ -121,11 +111,6 @@ pub async fn middleware(
     let id = request_id(&req);
     let method = req.method().to_string();
     let path = req.path().to_string();
-    let who = if matches!(method.as_str(), "POST" | "PUT" | "DELETE" | "PATCH") {
-        Some(caller(&req))
-    } else {
-        None
-    };
     let span = tracing::info_span!("request", id = %id);
     let result = next.call(req).instrument(span.clone()).await;
     let elapsed = started.elapsed().as_secs_f64();
@@ -145,7 +130,11 @@ pub async fn middleware(
             tracing::info!(target: "http", %method, %path, status, ms = elapsed * 1000.0, "request");
             if is_write(&method, &route) {
                 let query = res.request().query_string().to_string();
-                let who = who.unwrap_or_default();
+                let who = res
+                    .request()
+                    .extensions()
+                    .get::<Caller>()
+                    .map_or_else(|| "anonymous".to_string(), |c| c.0.clone());
                 tracing::info!(target: "audit", %who, %method, %path, %query, status, "write");
             }
             Ok(res)
