@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::common::{corpus, repo, start};
+use crate::common::{add_key, corpus, repo, start};
 
 fn post_json(url: &str, key: &str, body: serde_json::Value) -> (u16, String) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -24,20 +24,6 @@ fn post_json(url: &str, key: &str, body: serde_json::Value) -> (u16, String) {
     (status, resp.body_mut().read_to_string().unwrap())
 }
 
-fn add_key(data: &std::path::Path, role: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_hexaglot"))
-        .args(["keys", "add", "--role", role, "--name", role, "--data-dir"])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
 #[test]
 fn the_page_works_in_headless_chromium() {
     let driver = repo().join("tests/browser/node_modules/playwright-core");
@@ -49,8 +35,8 @@ fn the_page_works_in_headless_chromium() {
     );
     let open_dir = tempfile::tempdir().unwrap();
     let open = start(open_dir.path(), &[]);
-    let editor = add_key(open_dir.path(), "editor");
-    let admin = add_key(open_dir.path(), "admin");
+    let editor = add_key(open_dir.path(), "editor", "editor");
+    let admin = add_key(open_dir.path(), "admin", "admin");
     let unit = serde_json::json!({"variants": {
         "en": "The Convention against Cybercrime was signed in Hanoi in 2024.",
         "fr": "La Convention contre la cybercriminalité a été signée à Hanoï en 2024."}});
@@ -59,7 +45,7 @@ fn the_page_works_in_headless_chromium() {
 
     let locked_dir = tempfile::tempdir().unwrap();
     let locked = start(locked_dir.path(), &["--require-auth"]);
-    let reader = add_key(locked_dir.path(), "reader");
+    let reader = add_key(locked_dir.path(), "reader", "reader");
 
     let artefacts = repo().join("test-artifacts/browser");
     let out = Command::new("node")

@@ -212,3 +212,19 @@ pub fn start(data_dir: &std::path::Path, extra: &[&str]) -> Server {
     std::thread::spawn(move || for _ in lines {});
     Server { child, base }
 }
+
+/// Adds an API key with `role` named `name` to `data_dir` through the real binary's CLI; returns
+/// the secret.
+pub fn add_key(data_dir: &std::path::Path, role: &str, name: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_hexaglot"))
+        .args(["keys", "add", "--role", role, "--name", name, "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 
-use crate::common::start;
+use crate::common::{add_key, start};
 
 const KILLS: usize = 20;
 /// Concepts in each bulk import (big enough to take a while in a debug build).
@@ -50,28 +50,6 @@ fn send(method: &str, url: &str, key: &str, body: Option<(&str, Vec<u8>)>) -> Op
     let status = resp.status().as_u16();
     let text = resp.body_mut().read_to_string().ok()?;
     Some((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
-}
-
-fn admin_key(data: &std::path::Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_hexaglot"))
-        .args([
-            "keys",
-            "add",
-            "--role",
-            "admin",
-            "--name",
-            "crash",
-            "--data-dir",
-        ])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 fn bulk_tsv(round: usize) -> Vec<u8> {
@@ -126,7 +104,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write_and_no_import_is_half_a
     eprintln!("crash test seed {seed} (HEXAGLOT_CRASH_SEED={seed} repeats it)");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let dir = tempfile::tempdir().unwrap();
-    let key = admin_key(dir.path());
+    let key = add_key(dir.path(), "admin", "crash");
     // acknowledged single writes: id -> text
     let acked: Arc<Mutex<BTreeMap<String, String>>> = Arc::default();
     // imports by collection: acknowledged or not
@@ -237,7 +215,7 @@ fn sigkill_at_random_moments_loses_no_acknowledged_write_and_no_import_is_half_a
 #[test]
 fn sigterm_finishes_the_import_in_flight() {
     let dir = tempfile::tempdir().unwrap();
-    let key = admin_key(dir.path());
+    let key = add_key(dir.path(), "admin", "crash");
     let mut server = start(dir.path(), &[]);
     let base = server.base.clone();
     let import = {

@@ -9,7 +9,7 @@ use actix_web::test::init_service;
 use hexaglot::server::app;
 use serde_json::json;
 
-use crate::common::{enc, repo, request, send, Fixture};
+use crate::common::{add_key, enc, repo, request, send, Fixture};
 
 /// The value of a metric line `name{labels} value`, if present.
 fn metric(text: &str, line_start: &str) -> Option<f64> {
@@ -117,20 +117,7 @@ async fn request_ids_metrics_and_readiness() {
 #[test]
 fn every_write_leaves_an_audit_line_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_hexaglot"))
-        .args([
-            "keys",
-            "add",
-            "--role",
-            "editor",
-            "--name",
-            "alice",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let key = add_key(dir.path(), "editor", "alice");
     let mut child = Command::new(env!("CARGO_BIN_EXE_hexaglot"))
         .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
