@@ -59,6 +59,10 @@ pub fn nfc(text: &str) -> String {
 
 /// NFKC then full Unicode case folding (`ß`→`ss`, `ς`→`σ`), then NFKC again.
 pub fn search_fold(text: &str) -> String {
+    if text.is_ascii() {
+        // ASCII is its own NFKC, and its full case folding is lower case
+        return text.to_ascii_lowercase();
+    }
     let compat: String = text.nfkc().collect();
     caseless::default_case_fold_str(&compat).nfkc().collect()
 }
@@ -78,6 +82,15 @@ pub fn fold_diacritics(text: &str) -> String {
         .filter(|c| !is_combining_mark(*c))
         .nfc()
         .collect()
+}
+
+/// [`search_fold`] of a Han word: the common ideographs are their own NFKC and have no case.
+fn han_fold(word: &str) -> String {
+    if word.chars().all(|c| matches!(c as u32, 0x4E00..=0x9FFF)) {
+        word.to_string()
+    } else {
+        search_fold(word)
+    }
 }
 
 fn is_han(c: char) -> bool {
@@ -200,7 +213,7 @@ pub fn analyze(lang: Lang, text: &str) -> Vec<Token> {
         if span.han {
             let base_char = to_char(span.byte_start);
             for word in JIEBA.cut(surface, true) {
-                let norm = search_fold(word.word);
+                let norm = han_fold(word.word);
                 if norm.chars().all(|c| !c.is_alphanumeric()) {
                     continue;
                 }
@@ -219,7 +232,7 @@ pub fn analyze(lang: Lang, text: &str) -> Vec<Token> {
         }
         let start = to_char(span.byte_start);
         let end = to_char(span.byte_end);
-        let Some((norm, key, alt)) = normalise_word(lang, surface) else {
+        let Some((norm, key, alt)) = normalise_cached(lang, surface) else {
             continue;
         };
         tokens.push(Token {
@@ -256,7 +269,7 @@ pub fn zh_bigrams(text: &str) -> Vec<Token> {
                 let b1 = chars
                     .get(w)
                     .map_or(span.byte_end, |&(b, _)| span.byte_start + b);
-                let norm = search_fold(&text[b0..b1]);
+                let norm = han_fold(&text[b0..b1]);
                 tokens.push(Token {
                     start: char_pos + i,
                     end: char_pos + w,
@@ -268,7 +281,7 @@ pub fn zh_bigrams(text: &str) -> Vec<Token> {
                     alt: None,
                 });
             }
-        } else if let Some((norm, key, alt)) = normalise_word(Lang::Zh, surface) {
+        } else if let Some((norm, key, alt)) = normalise_cached(Lang::Zh, surface) {
             tokens.push(Token {
                 start: char_pos,
                 end: char_pos + chars.len(),
@@ -286,8 +299,47 @@ pub fn zh_bigrams(text: &str) -> Vec<Token> {
     tokens
 }
 
+/// The (norm, key, alt) of one word.
+type Normalised = (String, String, Option<String>);
+
+/// Words normalised so far on this thread, per language: texts repeat their words, and a word's
+/// normalisation (NFKC, case folding, stemming) costs far more than looking it up. Bounded: the
+/// cache starts again empty when it holds [`WORD_CACHE_WORDS`] words.
+struct WordCache {
+    maps: [rustc_hash::FxHashMap<Box<str>, Option<Normalised>>; 7],
+    words: usize,
+}
+
+const WORD_CACHE_WORDS: usize = 1 << 17;
+
+thread_local! {
+    static WORD_CACHE: std::cell::RefCell<WordCache> = std::cell::RefCell::new(WordCache {
+        maps: Default::default(),
+        words: 0,
+    });
+}
+
+/// [`normalise_word`] through this thread's [`WordCache`].
+fn normalise_cached(lang: Lang, surface: &str) -> Option<Normalised> {
+    let slot = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(6);
+    WORD_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(hit) = cache.maps[slot].get(surface) {
+            return hit.clone();
+        }
+        let out = normalise_word(lang, surface);
+        if cache.words >= WORD_CACHE_WORDS {
+            cache.maps.iter_mut().for_each(|m| m.clear());
+            cache.words = 0;
+        }
+        cache.words += 1;
+        cache.maps[slot].insert(surface.into(), out.clone());
+        out
+    })
+}
+
 /// The (norm, key, alt) of one word span, or `None` when nothing of it is left.
-fn normalise_word(lang: Lang, surface: &str) -> Option<(String, String, Option<String>)> {
+fn normalise_word(lang: Lang, surface: &str) -> Option<Normalised> {
     let mut word = search_fold(surface);
     if word.chars().any(is_apostrophe) {
         word = word.replace(['\u{2019}', '\u{02BC}'], "'");
