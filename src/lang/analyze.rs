@@ -54,7 +54,10 @@ const FR_ELISIONS: &[&str] = &[
 
 /// Text in NFC, the form every stored text takes.
 pub fn nfc(text: &str) -> String {
-    text.nfc().collect()
+    match unicode_normalization::is_nfc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => text.to_string(),
+        _ => text.nfc().collect(),
+    }
 }
 
 /// NFKC then full Unicode case folding (`ß`→`ss`, `ς`→`σ`), then NFKC again.
@@ -69,8 +72,30 @@ pub fn search_fold(text: &str) -> String {
 
 /// The key of the `exact` search mode: NFC, full case folding and collapsed whitespace.
 pub fn exact_key(text: &str) -> String {
-    let folded: String = caseless::default_case_fold_str(&nfc(text)).nfc().collect();
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(text.len());
+    let mut push_words = |folded: &str| {
+        for word in folded.split_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+    };
+    if text.is_ascii() {
+        push_words(&text.to_ascii_lowercase());
+    } else {
+        let composed: std::borrow::Cow<str> =
+            match unicode_normalization::is_nfc_quick(text.chars()) {
+                unicode_normalization::IsNormalized::Yes => text.into(),
+                _ => nfc(text).into(),
+            };
+        let folded = caseless::default_case_fold_str(&composed);
+        match unicode_normalization::is_nfc_quick(folded.chars()) {
+            unicode_normalization::IsNormalized::Yes => push_words(&folded),
+            _ => push_words(&nfc(&folded)),
+        }
+    }
+    out
 }
 
 /// Removes combining marks after canonical decomposition (`Hanoï` → `Hanoi`, `á` → `a`).
@@ -452,6 +477,48 @@ mod tests {
         assert_eq!(bigrams, ["联合", "合国", "国宪", "宪章"]);
         let one: Vec<String> = zh_bigrams("法").into_iter().map(|t| t.key).collect();
         assert_eq!(one, ["法"]);
+    }
+
+    #[test]
+    fn fast_paths_agree_with_the_definitions() {
+        let texts = [
+            "Convention  de HANOÏ",
+            "Hano\u{0069}\u{0308}",
+            "STRASSE Straße ﬁnance",
+            "ΟΔΥΣΣΕΥΣ ς",
+            "Ａｂｃ　ＤＥＦ",
+            "Å\u{030A} e\u{0301}tat",
+            "Совет  Безопасности\n",
+            "الأمم المتحدة",
+            "联合国宪章 UN",
+            "",
+            "   ",
+        ];
+        for text in texts {
+            let slow_exact: String =
+                caseless::default_case_fold_str(&text.nfc().collect::<String>())
+                    .nfc()
+                    .collect::<String>()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            assert_eq!(exact_key(text), slow_exact, "{text:?}");
+            assert_eq!(nfc(text), text.nfc().collect::<String>(), "{text:?}");
+            let compat: String = text.nfkc().collect();
+            let slow_fold: String = caseless::default_case_fold_str(&compat).nfkc().collect();
+            assert_eq!(search_fold(text), slow_fold, "{text:?}");
+            // the cached normalisation of every word is what it was the first time
+            for lang in Lang::ALL {
+                let first = analyze(lang, text);
+                assert_eq!(analyze(lang, text), first);
+                for t in first {
+                    let surface = &text[t.byte_start..t.byte_end];
+                    if let Some((norm, key, alt)) = normalise_word(lang, surface) {
+                        assert_eq!((t.norm, t.key, t.alt), (norm, key, alt), "{surface:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
