@@ -25,6 +25,42 @@ fn cases() -> u32 {
         .unwrap_or(64)
 }
 
+/// Runs `test` on `cases` cases of `strategy`, and, when `HEXAGLOT_FUZZ_SECONDS` is set, again
+/// with fresh random seeds until that many seconds have passed; prints the cases run.
+fn fuzz<S: Strategy>(
+    name: &str,
+    cases: u32,
+    strategy: &S,
+    test: impl Fn(S::Value) -> Result<(), TestCaseError>,
+) {
+    let seconds: Option<u64> = std::env::var("HEXAGLOT_FUZZ_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let start = std::time::Instant::now();
+    let mut total = 0u64;
+    loop {
+        let mut runner = TestRunner::new(Config {
+            cases,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        if let Err(e) = runner.run(strategy, &test) {
+            panic!("{name}: {e}");
+        }
+        total += u64::from(cases);
+        match seconds {
+            Some(s) if start.elapsed().as_secs() < s => continue,
+            _ => break,
+        }
+    }
+    if seconds.is_some() {
+        eprintln!(
+            "fuzz {name}: {total} cases passed in {:.0} s",
+            start.elapsed().as_secs_f64()
+        );
+    }
+}
+
 /// Seeds: real files of one format.
 fn seeds(paths: &[&str]) -> Vec<Vec<u8>> {
     paths
@@ -139,13 +175,8 @@ fn located(e: &FormatError) -> Result<(), TestCaseError> {
 
 /// Runs `read` on mutations of `seeds`.
 fn fuzz_reader(name: &str, seeds: Vec<Vec<u8>>, read: impl Fn(&[u8]) -> Option<FormatError>) {
-    let mut runner = TestRunner::new(Config {
-        cases: cases(),
-        failure_persistence: None,
-        ..Config::default()
-    });
     let strategy = (0..seeds.len(), proptest::collection::vec(edit(), 1..6));
-    let result = runner.run(&strategy, |(which, edits)| {
+    fuzz(name, cases(), &strategy, |(which, edits)| {
         let input = mutate(&seeds[which], &edits);
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(&input))) {
             Ok(None) => Ok(()),
@@ -157,9 +188,6 @@ fn fuzz_reader(name: &str, seeds: Vec<Vec<u8>>, read: impl Fn(&[u8]) -> Option<F
             ))),
         }
     });
-    if let Err(e) = result {
-        panic!("{name}: {e}");
-    }
 }
 
 #[test]
@@ -220,11 +248,6 @@ fn csv_reader_survives_mutated_files() {
 
 #[test]
 fn analysis_offsets_always_slice_the_text() {
-    let mut runner = TestRunner::new(Config {
-        cases: cases() * 4,
-        failure_persistence: None,
-        ..Config::default()
-    });
     let langs = [Lang::Ar, Lang::Zh, Lang::En, Lang::Fr, Lang::Ru, Lang::Es];
     // any Unicode, with a bias towards the six scripts, marks, digits and punctuation
     let text = prop_oneof![
@@ -234,26 +257,30 @@ fn analysis_offsets_always_slice_the_text() {
         "[\u{0600}-\u{06FF}\u{0640}\u{064B}-\u{0652} ]{0,40}",
         "[\u{4E00}-\u{4FFF}\u{3000}-\u{303F}\u{FF10}-\u{FF19} a-z0-9]{0,30}",
     ];
-    let result = runner.run(&(0..langs.len(), text), |(l, text)| {
-        let tokens = std::panic::catch_unwind(|| analyze(langs[l], &text))
-            .map_err(|_| TestCaseError::fail(format!("analyze panicked on {text:?}")))?;
-        let chars = text.chars().count();
-        let mut last = 0;
-        for t in &tokens {
-            prop_assert!(t.start < t.end && t.end <= chars, "{t:?} in {text:?}");
-            prop_assert!(text.is_char_boundary(t.byte_start) && text.is_char_boundary(t.byte_end));
-            prop_assert!(t.byte_start < t.byte_end && t.byte_end <= text.len());
-            let by_chars: String = text.chars().skip(t.start).take(t.end - t.start).collect();
-            prop_assert_eq!(&by_chars, &text[t.byte_start..t.byte_end]);
-            prop_assert!(t.position >= last, "positions go back in {text:?}");
-            last = t.position;
-            prop_assert!(!t.key.is_empty() && !t.norm.is_empty(), "{t:?}");
-        }
-        Ok(())
-    });
-    if let Err(e) = result {
-        panic!("analysis: {e}");
-    }
+    fuzz(
+        "analysis",
+        cases() * 4,
+        &(0..langs.len(), text),
+        |(l, text)| {
+            let tokens = std::panic::catch_unwind(|| analyze(langs[l], &text))
+                .map_err(|_| TestCaseError::fail(format!("analyze panicked on {text:?}")))?;
+            let chars = text.chars().count();
+            let mut last = 0;
+            for t in &tokens {
+                prop_assert!(t.start < t.end && t.end <= chars, "{t:?} in {text:?}");
+                prop_assert!(
+                    text.is_char_boundary(t.byte_start) && text.is_char_boundary(t.byte_end)
+                );
+                prop_assert!(t.byte_start < t.byte_end && t.byte_end <= text.len());
+                let by_chars: String = text.chars().skip(t.start).take(t.end - t.start).collect();
+                prop_assert_eq!(&by_chars, &text[t.byte_start..t.byte_end]);
+                prop_assert!(t.position >= last, "positions go back in {text:?}");
+                last = t.position;
+                prop_assert!(!t.key.is_empty() && !t.norm.is_empty(), "{t:?}");
+            }
+            Ok(())
+        },
+    );
 }
 
 #[test]
