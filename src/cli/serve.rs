@@ -63,6 +63,10 @@ pub struct ServeArgs {
     /// by their size).
     #[arg(long, env = "HEXAGLOT_REQUEST_TIMEOUT", default_value_t = 60)]
     request_timeout: u64,
+    /// Term-search responses kept for the termbase's current commit (a repeated query is
+    /// answered from memory until the next write); 0 turns the cache off.
+    #[arg(long, env = "HEXAGLOT_SEARCH_CACHE", default_value_t = server::DEFAULT_SEARCH_CACHE_ENTRIES)]
+    search_cache: usize,
 }
 
 /// The `--config` file: the same settings as the flags, by their long names with `_`.
@@ -78,6 +82,7 @@ struct ConfigFile {
     cors_origins: Option<Vec<String>>,
     rate_limit: Option<u32>,
     request_timeout: Option<u64>,
+    search_cache: Option<usize>,
 }
 
 fn read_config(path: &Path) -> anyhow::Result<ConfigFile> {
@@ -108,7 +113,8 @@ fn apply_file(args: &mut ServeArgs, file: ConfigFile, matches: Option<&ArgMatche
         max_body_kib,
         cors_origins,
         rate_limit,
-        request_timeout
+        request_timeout,
+        search_cache
     );
     if let Some(dir) = file.data_dir {
         if defaulted("data_dir") {
@@ -141,6 +147,7 @@ pub fn run(mut args: ServeArgs, matches: Option<&ArgMatches>) -> anyhow::Result<
             cors_origins: args.cors_origins,
             rate_limit_per_minute: args.rate_limit,
             request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+            search_cache_entries: args.search_cache,
         },
     };
     actix_web::rt::System::new()

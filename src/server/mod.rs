@@ -3,6 +3,7 @@
 //! Only this module knows HTTP. Handlers parse, call one library function off the async runtime
 //! (`web::block`), and format.
 
+mod cache;
 mod check;
 mod error;
 mod limits;
@@ -44,7 +45,12 @@ pub struct ServerConfig {
     pub rate_limit_per_minute: u32,
     /// Longest time a request may take (imports and exports excepted).
     pub request_timeout: std::time::Duration,
+    /// Term-search responses kept for the current commit (0: none).
+    pub search_cache_entries: usize,
 }
+
+/// Term-search responses kept by default.
+pub const DEFAULT_SEARCH_CACHE_ENTRIES: usize = 10_000;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -55,6 +61,7 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             rate_limit_per_minute: 0,
             request_timeout: std::time::Duration::from_secs(60),
+            search_cache_entries: DEFAULT_SEARCH_CACHE_ENTRIES,
         }
     }
 }
@@ -74,6 +81,25 @@ pub struct AppState {
     pub checker: crate::check::RecognizerCache,
     /// Rate-limit buckets (used when `config.rate_limit_per_minute` is set).
     pub limiter: limits::RateLimiter,
+    /// Term-search responses of the termbase's current commit.
+    pub search_cache: SearchCache,
+}
+
+/// The shared [`cache::ResponseCache`] of term searches.
+#[derive(Clone)]
+pub struct SearchCache(pub std::sync::Arc<cache::ResponseCache>);
+
+impl SearchCache {
+    /// A cache of at most `entries` responses (0: off).
+    pub fn new(entries: usize) -> SearchCache {
+        SearchCache(std::sync::Arc::new(cache::ResponseCache::new(entries)))
+    }
+}
+
+impl Default for SearchCache {
+    fn default() -> Self {
+        SearchCache::new(DEFAULT_SEARCH_CACHE_ENTRIES)
+    }
 }
 
 impl AppState {
@@ -232,6 +258,7 @@ pub async fn serve(store: Store, keys: KeyStore, opts: ServeOptions) -> std::io:
         config: opts.config.clone(),
         checker: crate::check::RecognizerCache::default(),
         limiter: limits::RateLimiter::default(),
+        search_cache: SearchCache::new(opts.config.search_cache_entries),
     };
     let server = HttpServer::new(move || app(state.clone()))
         .shutdown_timeout(30)

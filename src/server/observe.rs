@@ -218,6 +218,17 @@ pub fn render(state: &AppState) -> String {
             let _ = writeln!(out, "hexaglot_imports_total{{outcome=\"{outcome}\"}} {n}");
         }
     }
+    let (hits, misses) = state.search_cache.0.counts();
+    out.push_str("# HELP hexaglot_search_cache_lookups_total Term searches answered from the response cache (hit) or searched (miss).\n");
+    out.push_str("# TYPE hexaglot_search_cache_lookups_total counter\n");
+    let _ = writeln!(
+        out,
+        "hexaglot_search_cache_lookups_total{{result=\"hit\"}} {hits}"
+    );
+    let _ = writeln!(
+        out,
+        "hexaglot_search_cache_lookups_total{{result=\"miss\"}} {misses}"
+    );
     let stats = state.store.payload().stats;
     out.push_str("# HELP hexaglot_concepts Concepts in the termbase, by collection.\n");
     out.push_str("# TYPE hexaglot_concepts gauge\n");

@@ -108,9 +108,23 @@ async fn search_terms(
         offset: p.offset.unwrap_or(0),
         collections: list(&p.collection),
     };
+    // the same query on the same commit has the same answer
+    let generation = state.store.searcher().generation().generation_id();
+    let key = req.query_string().to_string();
+    if let Some(body) = state.search_cache.0.get(generation, &key) {
+        return Ok(HttpResponse::Ok()
+            .content_type("application/json")
+            .insert_header(("X-Cache", "hit"))
+            .body(body));
+    }
     let store = state.store.clone();
     let response = web::block(move || search::search(&store, &request)).await??;
-    Ok(HttpResponse::Ok().json(response))
+    let body = web::Bytes::from(serde_json::to_vec(&response).map_err(ApiError::internal)?);
+    state.search_cache.0.put(generation, key, body.clone());
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("X-Cache", "miss"))
+        .body(body))
 }
 
 #[derive(Deserialize)]

@@ -759,3 +759,76 @@ async fn exports_round_trip_through_import() {
     let (status, _) = body_text(&app, "/api/v1/export?format=pdf", &fx.admin).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[actix_web::test]
+async fn repeated_searches_come_from_the_cache_until_the_next_write() {
+    let fx = Fixture::new();
+    let app = init_service(app(fx.state.clone())).await;
+    let uri = search_uri("budapest", "&limit=5");
+    let cache_of = |h: &actix_web::http::header::HeaderMap| {
+        h.get("x-cache").unwrap().to_str().unwrap().to_string()
+    };
+    let (status, headers, first) = send(&app, request(Method::GET, &uri, None, None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cache_of(&headers), "miss");
+    assert_eq!(first["total"], 0);
+    let (_, headers, again) = send(&app, request(Method::GET, &uri, None, None)).await;
+    assert_eq!(cache_of(&headers), "hit");
+    assert_eq!(again, first);
+    // a write makes a new commit: the next search sees it
+    let concept = json!({"languages": {"en": {"terms": [{"text": "Budapest Convention"}]}}});
+    let (status, _, _) = send(
+        &app,
+        request(
+            Method::PUT,
+            "/api/v1/concepts/budapest",
+            Some(&fx.editor),
+            Some(concept),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, headers, after) = send(&app, request(Method::GET, &uri, None, None)).await;
+    assert_eq!(cache_of(&headers), "miss");
+    assert_eq!(hit_ids(&after), ["budapest"]);
+    let (_, headers, _) = send(&app, request(Method::GET, &uri, None, None)).await;
+    assert_eq!(cache_of(&headers), "hit");
+    let (status, _, _) = send(
+        &app,
+        request(
+            Method::DELETE,
+            "/api/v1/concepts/budapest",
+            Some(&fx.editor),
+            None,
+        ),
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    let (_, gone) = get(&app, &uri, None).await;
+    assert_eq!(gone["total"], 0);
+    // other parameters are another query
+    let (_, headers, _) = send(
+        &app,
+        request(Method::GET, &uri.replace("limit=5", "limit=6"), None, None),
+    )
+    .await;
+    assert_eq!(cache_of(&headers), "miss");
+    // and the cache can be turned off
+    let off = Fixture::with_config(ServerConfig {
+        search_cache_entries: 0,
+        ..ServerConfig::default()
+    });
+    let uncached = init_service(hexaglot::server::app(off.state.clone())).await;
+    for _ in 0..2 {
+        let (_, headers, _) = send(&uncached, request(Method::GET, &uri, None, None)).await;
+        assert_eq!(cache_of(&headers), "miss");
+    }
+    let (_, metrics) = get(&uncached, "/metrics", None).await;
+    assert!(
+        metrics
+            .as_str()
+            .unwrap()
+            .contains("hexaglot_search_cache_lookups_total{result=\"hit\"} 0"),
+        "{metrics}"
+    );
+}

@@ -53,6 +53,7 @@ impl Fixture {
                 store,
                 tm,
                 keys,
+                search_cache: hexaglot::server::SearchCache::new(config.search_cache_entries),
                 config,
                 checker: Default::default(),
                 limiter: Default::default(),
