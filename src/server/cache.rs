@@ -48,12 +48,13 @@ impl ResponseCache {
             return None;
         }
         let mut h = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if h.generation != generation {
+        if h.generation < generation {
             h.hot.clear();
             h.cold.clear();
             h.generation = generation;
         }
         let found = match h.hot.get(key) {
+            _ if h.generation != generation => None,
             Some(body) => Some(body.clone()),
             None => h.cold.remove(key).inspect(|body| {
                 let body = body.clone();
@@ -70,12 +71,19 @@ impl ResponseCache {
         found
     }
 
-    /// Keeps `body` for `key`, computed at `generation` (dropped if the cache moved on since).
+    /// Keeps `body` for `key`, computed at `generation` (dropped if the cache has moved on to a
+    /// newer one since).
     pub fn put(&self, generation: u64, key: String, body: Bytes) {
         if self.capacity == 0 || body.len() > MAX_ENTRY_BYTES {
             return;
         }
         let mut h = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        // generations only grow: a newer one starts the cache again, an older one is stale
+        if h.generation < generation {
+            h.hot.clear();
+            h.cold.clear();
+            h.generation = generation;
+        }
         if h.generation == generation {
             insert(&mut h, self.capacity, key, body);
         }
