@@ -497,7 +497,7 @@ async fn csv_import_is_atomic_idempotent_and_scoped_to_its_collection() {
     let (_, collections) = get(&app, "/api/v1/collections", None).await;
     assert_eq!(
         collections,
-        json!([{"name": "tico19", "concepts": 1, "units": 0}, {"name": "un-cybercrime-convention", "concepts": 27, "units": 0}, {"name": "un-general-terms", "concepts": 17, "units": 0}])
+        json!([{"name": "tico19", "concepts": 1, "units": 0}, {"name": "un-cybercrime-convention", "concepts": 27, "units": 0}, {"name": "un-general-terms", "concepts": 27, "units": 0}])
     );
     // multipart upload, format from the file name
     let boundary = "XyZ";
