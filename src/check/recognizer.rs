@@ -20,7 +20,7 @@ use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 
-use crate::lang::{analyze, strip_arabic_proclitics, Lang, LangTag, Token};
+use crate::lang::{analyze, fold_latin_lookalikes, strip_arabic_proclitics, Lang, LangTag, Token};
 use crate::model::{Concept, TermStatus};
 
 /// One concept as the recogniser knows it.
@@ -263,6 +263,21 @@ pub(crate) fn units(lang: Lang, text: &str, for_term: bool) -> Vec<Unit> {
     let mut out = Vec::with_capacity(tokens.len());
     for t in tokens {
         let surface = &text[t.byte_start..t.byte_end];
+        if let Some(cut) = footnote_digits(surface) {
+            // `General4`, `секретаря4`: the word and its footnote number as two units
+            for (a, b) in [(0, cut), (cut, surface.len())] {
+                let part = &text[t.byte_start + a..t.byte_start + b];
+                let before = text[t.byte_start..t.byte_start + a].chars().count();
+                for mut p in analyze(lang, part) {
+                    p.start += t.start + before;
+                    p.end += t.start + before;
+                    p.byte_start += t.byte_start + a;
+                    p.byte_end += t.byte_start + a;
+                    out.push(unit(lang, text, p, for_term));
+                }
+            }
+            continue;
+        }
         if lang == Lang::Zh && surface.chars().any(is_han) {
             let mut start = t.start;
             let last = surface.chars().count() - 1;
@@ -289,6 +304,20 @@ pub(crate) fn units(lang: Lang, text: &str, for_term: bool) -> Vec<Unit> {
     out
 }
 
+/// Where the footnote number glued to the end of a word starts (`General4`, `секретаря12`): one
+/// to three ASCII digits after a lower-case letter, the word having at least two letters before
+/// them. Capitals before the digits are a name (`G77`, `COVID19`), not a footnote.
+fn footnote_digits(surface: &str) -> Option<usize> {
+    let letters = surface.trim_end_matches(|c: char| c.is_ascii_digit());
+    let digits = surface.len() - letters.len();
+    let last = letters.chars().next_back()?;
+    let ok = (1..=3).contains(&digits)
+        && last.is_lowercase()
+        && letters.chars().filter(|c| c.is_alphabetic()).count() >= 2
+        && letters.chars().all(char::is_alphabetic);
+    ok.then_some(letters.len())
+}
+
 fn unit(lang: Lang, text: &str, t: Token, for_term: bool) -> Unit {
     let mut start = t.start;
     let mut byte_start = t.byte_start;
@@ -304,9 +333,13 @@ fn unit(lang: Lang, text: &str, t: Token, for_term: bool) -> Unit {
             start += head.chars().count() + 1;
         }
     }
+    let norm = match lang {
+        Lang::Ru => fold_latin_lookalikes(&t.norm).unwrap_or(t.norm),
+        _ => t.norm,
+    };
     let (key, alt) = match lang {
         Lang::Ar => {
-            let light = strip_arabic_proclitics(&t.norm);
+            let light = strip_arabic_proclitics(&norm);
             let key = arabic_key(light);
             let alt = match one_letter_proclitic(light) {
                 Some(rest) if !for_term => Some(arabic_key(rest)),
@@ -314,6 +347,10 @@ fn unit(lang: Lang, text: &str, t: Token, for_term: bool) -> Unit {
             };
             (key, alt)
         }
+        // Russian keys are the shortest stem the ending list gives (text tokens are looked up
+        // by every stem they may have, see `LangPatterns::ids`): Snowball cuts *систему* to
+        // `сист` but *система* to `систем`, *Вьетнам* to `вьетн` but *Вьетнама* to `вьетнам`
+        Lang::Ru => (shortest_stem(lang, &norm).to_string(), None),
         _ => (t.key, t.alt),
     };
     Unit {
@@ -324,10 +361,38 @@ fn unit(lang: Lang, text: &str, t: Token, for_term: bool) -> Unit {
         word_start: t.byte_start,
         before: 0,
         after: 0,
-        norm: t.norm,
+        norm,
         key,
         alt,
     }
+}
+
+/// `word` itself, then `word` less each ending of the language's list it may end in, keeping at
+/// least two letters: the stems [`same_stem`] may compare it by.
+fn stems<'a>(lang: Lang, word: &'a str, mut f: impl FnMut(&'a str)) {
+    f(word);
+    let set = ending_set(lang);
+    let mut cut = word.len();
+    for _ in 0..MAX_ENDING {
+        match word[..cut].char_indices().next_back() {
+            Some((i, _)) => cut = i,
+            None => break,
+        }
+        let (stem, ending) = word.split_at(cut);
+        if stem.chars().count() < 2 {
+            break;
+        }
+        if set.contains(ending) {
+            f(stem);
+        }
+    }
+}
+
+/// `word` less the longest ending of the language's list it ends in.
+fn shortest_stem(lang: Lang, word: &str) -> &str {
+    let mut shortest = word;
+    stems(lang, word, |s| shortest = s);
+    shortest
 }
 
 /// Arabic suffixes taken off a light form to key it (the inflection check then compares the
@@ -431,18 +496,37 @@ impl LangPatterns {
         });
     }
 
-    fn ids(&self, u: &Unit) -> [Option<u32>; 2] {
-        let key = self.vocab.get(u.key.as_str()).copied();
-        let alt = u
-            .alt
-            .as_deref()
-            .and_then(|a| self.vocab.get(a).copied())
-            .filter(|a| Some(*a) != key);
-        [key, alt]
+    /// Appends the token ids a text unit may stand for.
+    fn ids(&self, u: &Unit, out: &mut Vec<u32>) {
+        let start = out.len();
+        let mut push = |key: &str| {
+            if let Some(&id) = self.vocab.get(key) {
+                if !out[start..].contains(&id) {
+                    out.push(id);
+                }
+            }
+        };
+        if self.lang == Lang::Ru {
+            // a term's key is its shortest stem; the text's stem may be longer by an ending
+            // (*Вьетнама* → `вьетнам` → `вьетн`)
+            stems(self.lang, &u.norm, |s| stems(self.lang, s, &mut push));
+            return;
+        }
+        push(&u.key);
+        if let Some(alt) = u.alt.as_deref() {
+            push(alt);
+        }
     }
 
     fn find(&self, text: &str, units: &[Unit]) -> Vec<Occurrence> {
-        let ids: Vec<[Option<u32>; 2]> = units.iter().map(|u| self.ids(u)).collect();
+        // the ids of unit k are flat[ranges[k]]
+        let mut flat: Vec<u32> = Vec::with_capacity(units.len());
+        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(units.len());
+        for u in units {
+            let a = flat.len();
+            self.ids(u, &mut flat);
+            ranges.push((a, flat.len()));
+        }
         let mut out = Vec::new();
         let mut i = 0;
         let mut states: Vec<u32> = Vec::with_capacity(4);
@@ -452,7 +536,7 @@ impl LangPatterns {
         let mut found: Vec<Occurrence> = Vec::new();
         let mut best: Vec<Occurrence> = Vec::new();
         while i < units.len() {
-            if ids[i] == [None, None] {
+            if ranges[i].0 == ranges[i].1 {
                 i += 1;
                 continue;
             }
@@ -462,12 +546,13 @@ impl LangPatterns {
             let mut best_end = None;
             let mut j = i;
             while j < units.len() && !states.is_empty() {
-                if j > i && !joinable(&text[units[j - 1].byte_end..units[j].word_start]) {
+                if j > i && !joinable(self.lang, &text[units[j - 1].byte_end..units[j].word_start])
+                {
                     break;
                 }
                 next.clear();
                 for &s in &states {
-                    for id in ids[j].iter().flatten() {
+                    for id in &flat[ranges[j].0..ranges[j].1] {
                         let edge = (u64::from(s) << 32) | u64::from(*id);
                         if let Some(&n) = self.edges.get(&edge) {
                             if !next.contains(&n) {
@@ -576,10 +661,12 @@ impl LangPatterns {
 }
 
 /// True when the text between two tokens lets them belong to one term: spaces, line breaks,
-/// hyphens, apostrophes; nothing else.
-fn joinable(gap: &str) -> bool {
+/// hyphens, apostrophes; in Chinese also the title marks `《》〈〉` (*《条约》不结盟缔约国集团*: a
+/// title inside a name); nothing else.
+fn joinable(lang: Lang, gap: &str) -> bool {
     gap.chars().all(|c| {
         c.is_whitespace()
+            || (lang == Lang::Zh && matches!(c, '《' | '》' | '〈' | '〉'))
             || matches!(
                 c,
                 '-' | '\u{2010}'
@@ -749,7 +836,7 @@ fn same_stem(lang: Lang, term: &str, text: &str) -> bool {
 }
 
 /// Longest ending of any language's list, in characters.
-const MAX_ENDING: usize = 4;
+const MAX_ENDING: usize = 5;
 
 /// [`endings`] as hash sets, built once.
 fn ending_set(lang: Lang) -> &'static rustc_hash::FxHashSet<&'static str> {
@@ -773,12 +860,82 @@ pub(crate) fn endings(lang: Lang) -> &'static [&'static str] {
         Lang::Fr => &["", "s", "x", "e", "es", "al", "aux", "ale", "ales"],
         Lang::Es => &["", "s", "es", "a", "as", "o", "os"],
         Lang::Ru => &[
-            "", "а", "я", "о", "е", "ы", "и", "у", "ю", "ь", "й", "ой", "ей", "ом", "ем", "ам",
-            "ям", "ах", "ях", "ами", "ями", "ов", "ев", "ий", "ый", "ая", "яя", "ое", "ее", "ые",
-            "ие", "ого", "его", "ому", "ему", "ым", "им", "ых", "их", "ую", "юю", "ою", "ею", "ью",
-            "ия", "ии", "ию", "ием", "иям", "иями", "иях", "ья", "ьи", "ье", "ью", "ьям", "ьями",
-            "ьях", "ьев", "аяся", "ийся", "ееся", "иеся", "ихся", "имся", "ейся", "уюся", "ими",
-            "ими", "ыми", "ями",
+            "",
+            "а",
+            "я",
+            "о",
+            "е",
+            "ы",
+            "и",
+            "у",
+            "ю",
+            "ь",
+            "й",
+            "ой",
+            "ей",
+            "ом",
+            "ем",
+            "ам",
+            "ям",
+            "ах",
+            "ях",
+            "ами",
+            "ями",
+            "ов",
+            "ев",
+            "ий",
+            "ый",
+            "ая",
+            "яя",
+            "ое",
+            "ее",
+            "ые",
+            "ие",
+            "ого",
+            "его",
+            "ому",
+            "ему",
+            "ым",
+            "им",
+            "ых",
+            "их",
+            "ую",
+            "юю",
+            "ою",
+            "ею",
+            "ью",
+            "ия",
+            "ии",
+            "ию",
+            "ием",
+            "иям",
+            "иями",
+            "иях",
+            "ья",
+            "ьи",
+            "ье",
+            "ью",
+            "ьям",
+            "ьями",
+            "ьях",
+            "ьев",
+            "аяся",
+            "ийся",
+            "ееся",
+            "иеся",
+            "ихся",
+            "имся",
+            "ейся",
+            "уюся",
+            "ими",
+            "ими",
+            "ыми",
+            "ями",
+            "егося",
+            "емуся",
+            "имися",
+            "емся",
+            "еюся",
         ],
         // `ا`: the indefinite accusative (دولة عضوا)
         Lang::Ar => &["", "ه", "ا", "ات", "ين", "ون", "ان", "تين", "تان"],
@@ -802,13 +959,46 @@ mod tests {
         assert!(inflection_of(Lang::Ru, "совет", "советом"));
         assert!(inflection_of(Lang::Ru, "ассамблея", "ассамблеи"));
         assert!(!inflection_of(Lang::Ru, "право", "правовой"));
+        // reflexive participles: *развивающимися странами*
+        assert!(inflection_of(Lang::Ru, "развивающаяся", "развивающимися"));
+        assert!(inflection_of(Lang::Ru, "развивающаяся", "развивающегося"));
+    }
+
+    #[test]
+    fn footnote_numbers() {
+        assert_eq!(footnote_digits("General4"), Some(7));
+        assert_eq!(footnote_digits("секретаря12"), Some("секретаря".len()));
+        assert_eq!(footnote_digits("G77"), None);
+        assert_eq!(footnote_digits("COVID19"), None);
+        assert_eq!(footnote_digits("x4"), None);
+        assert_eq!(footnote_digits("report2015"), None);
+        let keys: Vec<String> = units(Lang::Es, "Secretario General4;", false)
+            .into_iter()
+            .map(|u| u.norm)
+            .collect();
+        assert_eq!(keys, ["secretario", "general", "4"]);
+    }
+
+    #[test]
+    fn russian_keys_meet_across_snowball_stems() {
+        // Snowball: `систем` / `сист`, `вьетн` / `вьетнам`
+        for (term, text) in [("система", "систему"), ("вьетнам", "вьетнама")]
+        {
+            let t = shortest_stem(Lang::Ru, term);
+            let mut found = false;
+            stems(Lang::Ru, text, |s| stems(Lang::Ru, s, |s| found |= s == t));
+            assert!(found, "{term} {text}");
+        }
     }
 
     #[test]
     fn gaps() {
-        assert!(joinable(" \n  "));
-        assert!(joinable("-"));
-        assert!(!joinable(", "));
-        assert!(!joinable(". "));
+        assert!(joinable(Lang::En, " \n  "));
+        assert!(joinable(Lang::En, "-"));
+        assert!(!joinable(Lang::En, ", "));
+        assert!(!joinable(Lang::En, ". "));
+        assert!(joinable(Lang::Zh, "》"));
+        assert!(!joinable(Lang::En, "》"));
+        assert!(!joinable(Lang::Zh, "“"));
     }
 }

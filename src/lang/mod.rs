@@ -6,10 +6,12 @@
 
 mod analyze;
 mod arabic;
+mod cyrillic;
 mod tag;
 mod tokenizer;
 
 pub use analyze::{analyze, exact_key, fold_diacritics, nfc, search_fold, zh_bigrams, Token};
 pub use arabic::strip_proclitics as strip_arabic_proclitics;
+pub use cyrillic::fold_latin_lookalikes;
 pub use tag::{Lang, LangError, LangTag};
 pub use tokenizer::{register_tokenizers, tokenizer_name, Analysis, HexaglotTokenizer};

@@ -455,7 +455,7 @@ async fn csv_import_is_atomic_idempotent_and_scoped_to_its_collection() {
         "{hit}"
     );
     let (_, stats) = get(&app, "/api/v1/stats", None).await;
-    let sample_concepts = 44; // the two shipped glossaries
+    let sample_concepts = 54; // the two shipped glossaries
     assert_eq!(
         stats["concepts"].as_u64(),
         Some(sample_concepts + would_add)
@@ -497,7 +497,7 @@ async fn csv_import_is_atomic_idempotent_and_scoped_to_its_collection() {
     let (_, collections) = get(&app, "/api/v1/collections", None).await;
     assert_eq!(
         collections,
-        json!([{"name": "tico19", "concepts": 1, "units": 0}, {"name": "un-cybercrime-convention", "concepts": 27, "units": 0}, {"name": "un-general-terms", "concepts": 17, "units": 0}])
+        json!([{"name": "tico19", "concepts": 1, "units": 0}, {"name": "un-cybercrime-convention", "concepts": 27, "units": 0}, {"name": "un-general-terms", "concepts": 27, "units": 0}])
     );
     // multipart upload, format from the file name
     let boundary = "XyZ";
@@ -578,8 +578,8 @@ async fn stats_count_the_sample_glossary() {
     let app = init_service(app(fx.state.clone())).await;
     let (status, body) = get(&app, "/api/v1/stats", None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["concepts"], 44);
-    assert_eq!(body["terms"], 295);
+    assert_eq!(body["concepts"], 54);
+    assert_eq!(body["terms"], 374);
     assert_eq!(body["units"], 0);
     let sum: u64 = body["languages"]
         .as_object()
@@ -587,8 +587,8 @@ async fn stats_count_the_sample_glossary() {
         .values()
         .map(|l| l["terms"].as_u64().unwrap())
         .sum();
-    assert_eq!(sum, 295);
-    assert_eq!(body["languages"]["fr"]["terms"], 53);
+    assert_eq!(sum, 374);
+    assert_eq!(body["languages"]["fr"]["terms"], 67);
     let (_, page) = get(&app, "/", None).await;
     assert!(
         page.as_str().unwrap().contains("<html"),

@@ -149,7 +149,7 @@ fn restarting_never_loads_the_sample_twice() {
         let server = start(dir.path(), &[]);
         let (status, body) = get_json(&format!("{}/api/v1/stats", server.base), None);
         assert_eq!(status, 200);
-        assert_eq!(body["concepts"], 44, "{body}");
+        assert_eq!(body["concepts"], 54, "{body}");
         // SIGTERM: graceful stop
         let _ = Command::new("kill")
             .arg(server.child.id().to_string())
@@ -178,13 +178,13 @@ fn restarting_never_loads_the_sample_twice() {
     let csv = std::fs::read_to_string(&out).unwrap();
     assert_eq!(
         csv.lines().count(),
-        1 + 295,
+        1 + 374,
         "a header and one row per term"
     );
     let tbx = hexaglot(&["export", "--lang", "ar", "--data-dir", data]);
     let tbx = String::from_utf8(tbx.stdout).unwrap();
     assert!(tbx.contains("<langSec xml:lang=\"ar\">") && !tbx.contains("xml:lang=\"fr\""));
-    assert_eq!(tbx.matches("<conceptEntry ").count(), 44);
+    assert_eq!(tbx.matches("<conceptEntry ").count(), 54);
 }
 
 #[test]

@@ -111,10 +111,10 @@ fn recall_on_the_un_devset() {
     }
     // floors a little under the figures in BENCHMARKS.md, and never worse than substrings
     let floors = [
-        ("ar", 0.93),
-        ("es", 0.93),
-        ("fr", 0.86),
-        ("ru", 0.93),
+        ("ar", 0.95),
+        ("es", 0.96),
+        ("fr", 0.87),
+        ("ru", 0.945),
         ("zh", 0.95),
     ];
     for (lang, floor) in floors {
@@ -161,6 +161,11 @@ const MATCHES: &[(&str, &str, &str)] = &[
         "law-enforcement",
     ),
     ("es", "la Convención de Hanoi", "hanoi-convention"),
+    (
+        "es",
+        "del informe del Secretario General4;",
+        "secretary-general",
+    ),
     ("ru", "Совета Безопасности", "security-council"),
     ("ru", "Советом Безопасности", "security-council"),
     ("ru", "Генеральной Ассамблеи", "general-assembly"),
@@ -169,6 +174,15 @@ const MATCHES: &[(&str, &str, &str)] = &[
     ("ru", "международного права", "international-law"),
     ("ru", "киберпреступностью", "cybercrime"),
     ("ru", "развивающихся стран", "developing-country"),
+    ("ru", "развивающимися странами", "developing-country"),
+    (
+        "ru",
+        "систему Организации Объединенных Наций",
+        "united-nations-system",
+    ),
+    ("ru", "экономике Вьетнама", "viet-nam"),
+    ("ru", "Записка Генерального cекретаря", "secretary-general"),
+    ("ru", "доклад Генерального секретаря4;", "secretary-general"),
     ("ar", "والأمم المتحدة", "united-nations"),
     ("ar", "للأمم المتحدة", "united-nations"),
     ("ar", "بالأمم المتحدة", "united-nations"),
@@ -181,6 +195,11 @@ const MATCHES: &[(&str, &str, &str)] = &[
     ("zh", "安理会", "security-council"),
     ("zh", "联合国大会通过决议", "united-nations"),
     ("zh", "各会员国", "member-state"),
+    (
+        "zh",
+        "《条约》不结盟缔约国集团",
+        "group-of-non-aligned-states-parties-npt",
+    ),
     ("zh", "打击网络犯罪（２０２４）", "cybercrime"),
 ];
 
@@ -253,6 +272,37 @@ const NEAR_MISSES: &[(&str, &str, &str)] = &[
     ("en", "Vietnamese", "viet-nam"),
     ("en", "the ICTY judges", "ict"),
     ("en", "press conferencing", "press-conference"),
+    (
+        "en",
+        "the Under-Secretary-General for Legal Affairs",
+        "secretary-general",
+    ),
+    ("en", "the Deputy Secretary-General", "secretary-general"),
+    ("en", "an Assistant Secretary-General", "secretary-general"),
+    (
+        "en",
+        "the African Union Peace and Security Council",
+        "security-council",
+    ),
+    ("en", "the National Security Council", "security-council"),
+    ("en", "the Human Rights Committee", "human-rights"),
+    ("en", "Human Rights Watch reported", "human-rights"),
+    (
+        "en",
+        "the Inter-American Court of Human Rights",
+        "human-rights",
+    ),
+    (
+        "en",
+        "the United Nations Security Council",
+        "united-nations",
+    ),
+    ("en", "customary international law", "international-law"),
+    (
+        "en",
+        "the Group of Non-Aligned States Parties to the Treaty",
+        "state-party",
+    ),
     // French
     ("fr", "Conseil des droits de l'homme", "human-rights"),
     ("fr", "les droits de la femme", "human-rights"),
@@ -306,6 +356,35 @@ const NEAR_MISSES: &[(&str, &str, &str)] = &[
     ("fr", "des changements climatisés", "climate-change"),
     ("fr", "le Conseil de la sécurité", "security-council"),
     ("fr", "la Convention de Budapest", "hanoi-convention"),
+    (
+        "fr",
+        "le Secrétaire général adjoint aux affaires juridiques",
+        "secretary-general",
+    ),
+    ("fr", "le Sous-Secrétaire général", "secretary-general"),
+    ("fr", "la Vice-Secrétaire générale", "secretary-general"),
+    (
+        "fr",
+        "le Conseil de paix et de sécurité",
+        "security-council",
+    ),
+    ("fr", "le Conseil national de sécurité", "security-council"),
+    ("fr", "le Comité des droits de l'homme", "human-rights"),
+    (
+        "fr",
+        "le Conseil de sécurité des Nations Unies",
+        "united-nations",
+    ),
+    (
+        "fr",
+        "le droit international coutumier",
+        "international-law",
+    ),
+    (
+        "fr",
+        "le Groupe des États non alignés parties au Traité",
+        "state-party",
+    ),
     // Spanish
     ("es", "el Consejo de Derechos Humanos", "human-rights"),
     ("es", "el sistema de las Naciones Unidas", "united-nations"),
@@ -364,6 +443,38 @@ const NEAR_MISSES: &[(&str, &str, &str)] = &[
     ),
     ("es", "la ratificada", "ratification"),
     ("es", "la Convención de Budapest", "hanoi-convention"),
+    (
+        "es",
+        "el Secretario General Adjunto de Asuntos Jurídicos",
+        "secretary-general",
+    ),
+    ("es", "el Subsecretario General", "secretary-general"),
+    ("es", "el Vicesecretario General", "secretary-general"),
+    ("es", "el Consejo de Paz y Seguridad", "security-council"),
+    ("es", "el Consejo Nacional de Seguridad", "security-council"),
+    ("es", "el Comité de Derechos Humanos", "human-rights"),
+    (
+        "es",
+        "la Corte Interamericana de Derechos Humanos",
+        "human-rights",
+    ),
+    (
+        "es",
+        "el Consejo de Seguridad de las Naciones Unidas",
+        "united-nations",
+    ),
+    (
+        "es",
+        "el derecho internacional consuetudinario",
+        "international-law",
+    ),
+    (
+        "es",
+        "el Grupo de Estados No Alineados Partes en el Tratado",
+        "state-party",
+    ),
+    ("es", "la reunión privada", "plenary-meeting"),
+    ("es", "el Secretario4 General", "secretary-general"),
     // Russian
     ("ru", "Совет по правам человека", "human-rights"),
     ("ru", "права", "human-rights"),
@@ -410,6 +521,38 @@ const NEAR_MISSES: &[(&str, &str, &str)] = &[
     ("ru", "Ханойской декларации", "hanoi-convention"),
     ("ru", "вьетнамский", "viet-nam"),
     ("ru", "Совет, Безопасности", "security-council"),
+    (
+        "ru",
+        "заместителя Генерального секретаря",
+        "secretary-general",
+    ),
+    (
+        "ru",
+        "помощником Генерального секретаря",
+        "secretary-general",
+    ),
+    (
+        "ru",
+        "первого заместителя Генерального секретаря",
+        "secretary-general",
+    ),
+    ("ru", "Совета мира и безопасности", "security-council"),
+    ("ru", "Совет национальной безопасности", "security-council"),
+    ("ru", "Комитета по правам человека", "human-rights"),
+    (
+        "ru",
+        "Совета Безопасности Организации Объединенных Наций",
+        "united-nations",
+    ),
+    ("ru", "международного обычного права", "international-law"),
+    (
+        "ru",
+        "систематизация Организации Объединенных Наций",
+        "united-nations-system",
+    ),
+    ("ru", "вьетнамского", "viet-nam"),
+    ("ru", "COBET Безопасности", "security-council"),
+    ("ru", "Совет4 Безопасности", "security-council"),
     // Arabic
     ("ar", "مجلس حقوق الإنسان", "human-rights"),
     ("ar", "حقوق المرأة", "human-rights"),
@@ -442,6 +585,23 @@ const NEAR_MISSES: &[(&str, &str, &str)] = &[
     ("ar", "المنظمة غير الدولية", "international-organization"),
     ("ar", "الأدلة الجنائية", "electronic-evidence"),
     ("ar", "تغير الظروف", "climate-change"),
+    (
+        "ar",
+        "وكيل الأمين العام للشؤون القانونية",
+        "secretary-general",
+    ),
+    ("ar", "الأمين العام المساعد", "secretary-general"),
+    ("ar", "مجلس السلام والأمن", "security-council"),
+    ("ar", "مجلس الأمن الوطني", "security-council"),
+    ("ar", "اللجنة المعنية بحقوق الإنسان", "human-rights"),
+    ("ar", "مجلس الأمن التابع للأمم المتحدة", "united-nations"),
+    ("ar", "القانون الدولي العرفي", "international-law"),
+    (
+        "ar",
+        "مجموعة دول عدم الانحياز الأطراف في المعاهدة",
+        "state-party",
+    ),
+    ("ar", "مائدة الطعام", "round-table"),
     // Chinese
     ("zh", "人权理事会", "human-rights"),
     ("zh", "联合国系统", "united-nations"),
@@ -474,6 +634,16 @@ const NEAR_MISSES: &[(&str, &str, &str)] = &[
     ("zh", "电子邮件证据", "electronic-evidence"),
     ("zh", "网络", "cybersecurity"),
     ("zh", "河内公约", "un-cybercrime-convention"),
+    ("zh", "副秘书长", "secretary-general"),
+    ("zh", "助理秘书长", "secretary-general"),
+    ("zh", "和平与安全理事会", "security-council"),
+    ("zh", "国家安全理事会", "security-council"),
+    ("zh", "人权事务委员会", "human-rights"),
+    ("zh", "联合国安全理事会", "united-nations"),
+    ("zh", "习惯国际法", "international-law"),
+    ("zh", "条约不结盟缔约国集团", "state-party"),
+    ("zh", "安全“理事会", "security-council"),
+    ("zh", "人权（理事会", "human-rights-council"),
 ];
 
 #[test]

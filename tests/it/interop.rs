@@ -21,7 +21,7 @@ fn translate_toolkit_reads_the_tbx_v2_export() {
         file,
     )
     .unwrap();
-    assert_eq!(n, 44);
+    assert_eq!(n, 54);
     let mut expected: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
     fx.state
         .store
@@ -52,7 +52,7 @@ fn translate_toolkit_reads_the_tbx_v2_export() {
     );
     assert!(run.status.success(), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("read 44 concepts, 295 terms; 0 problems"),
+        stdout.contains("read 54 concepts, 374 terms; 0 problems"),
         "{stdout}"
     );
 }
