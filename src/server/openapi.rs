@@ -83,7 +83,7 @@ impl Modify for ApiKeyScheme {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("hexaglot API key")
                     .description(Some(
-                        "An API key made with `hexaglot keys add NAME --role ROLE`, sent as \
+                        "An API key made with `hexaglot keys add --role ROLE --name NAME`, sent as \
                          `Authorization: Bearer <api-key>`.",
                     ))
                     .build(),
@@ -215,9 +215,7 @@ static DOCS_PAGE: LazyLock<String> = LazyLock::new(|| {
 )]
 #[get("/docs")]
 pub(super) async fn docs_page() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(DOCS_PAGE.as_str())
+    docs_page_response()
 }
 
 /// A file of the API reference page
@@ -262,6 +260,7 @@ pub(super) async fn docs_asset(file: web::Path<String>) -> Result<HttpResponse, 
     }
 }
 
+/// The page, also under its file name `/docs/index.html`.
 fn docs_page_response() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
