@@ -12,7 +12,7 @@ use crate::model::{now_rfc3339, union, Concept, TermStatus};
 use crate::store::{Store, StoreError, Txn};
 
 /// How an import treats what the collection already holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ImportMode {
     /// Match concepts by id, else by an identical preferred term in the same language; add missing
@@ -37,7 +37,7 @@ impl std::str::FromStr for ImportMode {
 }
 
 /// File formats the importer reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ImportFormat {
     /// Comma-separated values.
@@ -152,7 +152,7 @@ pub struct ImportOptions {
 }
 
 /// Concept counts of an import.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ConceptCounts {
     /// New concepts.
     pub added: u64,
@@ -165,7 +165,7 @@ pub struct ConceptCounts {
 }
 
 /// Translation-memory unit counts of an import.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UnitCounts {
     /// New units.
     pub added: u64,
@@ -174,7 +174,7 @@ pub struct UnitCounts {
 }
 
 /// What an import did (or, for a dry run, would do).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ImportReport {
     /// Format read.
     pub format: &'static str,

@@ -11,7 +11,7 @@
 //! - [`export`]: writing collections out as TBX, TBX v2 or CSV;
 //! - [`tm`]: translation-memory import (TMX), unit adds and TMX export over [`store::tm`];
 //! - [`auth`]: API keys, hashed in the data directory, and roles;
-//! - [`server`]: the actix-web application, routes, problem+json errors;
+//! - [`server`]: the actix-web application, routes, problem+json errors, the OpenAPI document;
 //! - [`cli`]: the `hexaglot` command line, thin over the library.
 #![warn(missing_docs)]
 

@@ -13,7 +13,18 @@ pub const DEFAULT_COLLECTION: &str = "default";
 
 /// Usage status of a term, in ranking order (preferred first).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Default,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum TermStatus {
@@ -96,7 +107,7 @@ impl FromStr for TermStatus {
 }
 
 /// One designation of a concept in one language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Term {
     /// The term as written (NFC).
     pub text: String,
@@ -156,7 +167,7 @@ impl Term {
 }
 
 /// Everything a concept says in one language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub struct LangSection {
     /// Definition in this language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,7 +182,7 @@ pub struct LangSection {
 }
 
 /// A concept: one meaning, its terms in every language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Concept {
     /// Identifier, unique within its collection.
     #[serde(default)]
@@ -414,7 +425,7 @@ mod tests {
 /// `variants` holds each language's text with inline codes shown as placeholders (`{1}` … `{/1}`
 /// around a paired code, `{2/}` for a standalone one); what the codes were is kept in `tmx` so a
 /// TMX export writes them back unchanged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TranslationUnit {
     /// Identifier, unique within its collection (the TMX `tuid`, else derived from the content).
     #[serde(default)]
@@ -448,7 +459,7 @@ pub struct TranslationUnit {
 
 /// TMX markup of a unit kept verbatim: `<tu>` attributes, `<prop>`/`<note>` elements, and per
 /// variant its `<tuv>` attributes, elements and the `<seg>` content with its inline codes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TmxUnitExtra {
     /// `<tu>` attributes in file order (`tuid`, `creationdate`, `srclang`, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -469,7 +480,7 @@ impl TmxUnitExtra {
 }
 
 /// TMX markup of one `<tuv>`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TmxVariantExtra {
     /// `<tuv>` attributes in file order, the language tag as written included.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

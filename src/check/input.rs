@@ -95,7 +95,7 @@ impl Input {
 }
 
 /// A segment of a JSON request.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct JsonSegment {
     /// Id (a string or a number); the 1-based position when absent.
     #[serde(default)]
@@ -108,7 +108,7 @@ pub struct JsonSegment {
 }
 
 /// A list given as a JSON array or as one comma-separated string.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ListOrString {
     /// `["a", "b"]`
@@ -127,7 +127,7 @@ impl ListOrString {
 }
 
 /// The JSON body of `POST /api/v1/check` (and a `.json` file for the CLI).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
     /// Source language of `segments`.

@@ -34,7 +34,19 @@ use crate::store::{Store, StoreError};
 pub const DEFAULT_MAX_SEGMENTS: usize = 100_000;
 
 /// The checks, by their ids in the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum CheckId {
     /// The source has a term of a concept, the target none of its terms.
@@ -136,7 +148,19 @@ impl std::fmt::Display for CheckId {
 }
 
 /// How much an issue matters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Must be fixed before release (the CLI exits with 1).
@@ -264,7 +288,7 @@ impl CheckOptions {
 }
 
 /// Which side of a segment an issue or a term is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
     /// The source text.
@@ -274,7 +298,7 @@ pub enum Side {
 }
 
 /// One finding.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Issue {
     /// Check id.
     pub check: CheckId,
@@ -302,7 +326,7 @@ pub struct Issue {
 }
 
 /// One recognised term occurrence (`include_terms`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TermHit {
     /// Segment.
     pub segment_id: String,
@@ -327,7 +351,7 @@ pub struct TermHit {
 }
 
 /// Counts of a report.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     /// Segments checked.
     pub segments: usize,
@@ -342,7 +366,7 @@ pub struct Summary {
 }
 
 /// The result of a check.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Report {
     /// Counts.
     pub summary: Summary,

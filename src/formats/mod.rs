@@ -20,7 +20,7 @@ pub struct ParsedGlossary {
 }
 
 /// A non-fatal remark on an input file.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Warning {
     /// 1-based line the remark is about, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,7 +30,7 @@ pub struct Warning {
 }
 
 /// One problem in an input file, located by 1-based line and column.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct FormatIssue {
     /// 1-based line.
     pub line: u64,

@@ -33,7 +33,7 @@ pub const DEFAULT_LIMIT: usize = 20;
 pub const MAX_OFFSET: usize = 10_000;
 
 /// How the query is matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Exact or analysed match, typo-tolerant when nothing matches.
@@ -86,7 +86,7 @@ pub struct SearchRequest {
 }
 
 /// The response of a term search.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     /// The query as understood (NFC, trimmed).
     pub query: String,
@@ -99,7 +99,7 @@ pub struct SearchResponse {
 }
 
 /// One concept found.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Hit {
     /// Relevance (BM25 of the candidate query); hits are ordered by match kind first.
     pub score: f32,
@@ -110,7 +110,7 @@ pub struct Hit {
 }
 
 /// A term that matched the query.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct Matched {
     /// Language key.
     pub lang: String,
@@ -126,7 +126,9 @@ pub struct Matched {
 }
 
 /// How a term matched, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchKind {
     /// Whole term equal after NFC and case folding.

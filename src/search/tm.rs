@@ -512,7 +512,7 @@ impl FuzzyScorer {
 }
 
 /// A diff operation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DiffKind {
     /// In both.
@@ -524,7 +524,7 @@ pub enum DiffKind {
 }
 
 /// One piece of a diff.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct DiffOp {
     /// What happened to the text.
     pub op: DiffKind,
@@ -567,7 +567,7 @@ pub struct LookupRequest {
 }
 
 /// One match.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TmMatch {
     /// 0–100.
     pub score: u8,
@@ -588,7 +588,7 @@ pub struct TmMatch {
 }
 
 /// The answer to a lookup.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LookupResponse {
     /// Matches by score, then recency.
     pub matches: Vec<TmMatch>,
@@ -924,7 +924,7 @@ pub struct ConcordanceRequest {
 }
 
 /// A matched span, in code points of `source`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Highlight {
     /// First code point.
     pub start: usize,
@@ -933,7 +933,7 @@ pub struct Highlight {
 }
 
 /// One concordance hit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConcordanceHit {
     /// The unit's id.
     pub unit_id: String,
@@ -948,7 +948,7 @@ pub struct ConcordanceHit {
 }
 
 /// The answer to a concordance search.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ConcordanceResponse {
     /// The query as given.
     pub query: String,

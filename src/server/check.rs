@@ -2,25 +2,43 @@
 
 use actix_web::http::header;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{post, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
+use super::openapi::{
+    BadRequest, FileBody, FileForm, PayloadTooLarge, ServiceErrors, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
+};
 use super::routes::read_upload;
 use super::{ApiError, AppState};
 use crate::auth::Role;
-use crate::check::{self, CheckError, InputError, InputFormat, RequestOptions};
+use crate::check::{
+    self, CheckError, CheckRequest, InputError, InputFormat, Report, RequestOptions,
+};
 use crate::model::comma_list;
 
 /// Query parameters of a check (a JSON body's own fields win over them).
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct CheckParams {
+    /// Source language (overrides the file's).
     source_lang: Option<String>,
+    /// Target language (overrides the file's).
     target_lang: Option<String>,
+    /// Checks or groups to run, comma-separated (default: all).
+    #[param(example = "terminology,numbers")]
     checks: Option<String>,
-    /// `term-missing:error,term-variant:off`
+    /// Severity per check id, `CHECK:LEVEL` comma-separated; LEVEL is `error`, `warning`,
+    /// `info` or `off`.
+    #[param(example = "term-missing:error,term-variant:off")]
     severity: Option<String>,
+    /// Only concepts of these subjects apply, comma-separated.
     subject: Option<String>,
+    /// Only concepts of these collections apply, comma-separated, earlier ones first.
     collection: Option<String>,
+    /// `true`: list every recognised term occurrence in `terms`.
+    #[param(value_type = Option<bool>)]
     include_terms: Option<String>,
 }
 
@@ -76,7 +94,34 @@ fn outside_options(p: CheckParams) -> Result<RequestOptions, ApiError> {
     })
 }
 
-pub(super) async fn check(
+/// Check translations
+///
+/// Bilingual segments (`segments`) or a monolingual text (`lang`, `text`) as JSON, or an XLIFF
+/// 1.2 / 2.x or TMX file with its own content type (raw or as the multipart field `file`),
+/// checked against the termbase: terminology, consistency, numbers, untranslated segments and,
+/// for files, inline tags.
+#[utoipa::path(
+    tag = "check",
+    params(CheckParams),
+    request_body(description = "What to check.", content(
+        (CheckRequest = "application/json"),
+        (inline(FileBody) = "application/xliff+xml"),
+        (inline(FileBody) = "application/x-tmx+xml"),
+        (inline(FileForm) = "multipart/form-data"),
+    )),
+    security((), ("api_key" = ["reader"])),
+    responses(
+        (status = 200, description = "The issues found.", body = Report),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        ServiceErrors
+    )
+)]
+#[post("/check")]
+pub(super) async fn check_translations(
     state: web::Data<AppState>,
     req: HttpRequest,
     params: web::Query<CheckParams>,

@@ -20,21 +20,31 @@ pub struct ApiError {
     pub errors: Vec<FormatIssue>,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An error, as `application/problem+json` (RFC 9457).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct Problem<'a> {
+    /// A URI naming the kind of problem (`https://hexaglot.dev/problems/not-found`).
     #[serde(rename = "type")]
     kind: String,
+    /// The HTTP status's reason phrase.
     title: &'a str,
+    /// The HTTP status.
     status: u16,
+    /// What went wrong, for people.
     detail: &'a str,
+    /// Located problems in an input file (absent when there are none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     errors: Vec<ProblemItem<'a>>,
 }
 
-#[derive(Serialize)]
+/// One located problem in an input file.
+#[derive(Serialize, utoipa::ToSchema)]
 struct ProblemItem<'a> {
+    /// 1-based line.
     line: u64,
+    /// 1-based column (for CSV/TSV: the field number).
     column: u64,
+    /// What is wrong.
     message: &'a str,
 }
 

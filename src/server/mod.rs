@@ -1,13 +1,17 @@
-//! The HTTP API: the actix-web application, its routes, auth and problem+json errors.
+//! The HTTP API: the actix-web application, its routes, auth, problem+json errors and the
+//! OpenAPI document.
 //!
 //! Only this module knows HTTP. Handlers parse, call one library function off the async runtime
-//! (`web::block`), and format.
+//! (`web::block`), and format. Each handler declares its route with an actix attribute
+//! (`#[get("/stats")]`) under its `#[utoipa::path]`, and `route_table` registers them all, which
+//! builds the OpenAPI document from the same list.
 
 mod cache;
 mod check;
 mod error;
 mod limits;
 mod observe;
+mod openapi;
 mod routes;
 mod tm;
 
@@ -18,6 +22,9 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpServer};
+use utoipa::OpenApi;
+use utoipa_actix_web::service_config::ServiceConfig as RouteTable;
+use utoipa_actix_web::AppExt;
 
 pub use error::{problem_response, ApiError};
 
@@ -165,8 +172,13 @@ pub fn app(
     let max_body = state.config.max_body_bytes;
     let cors = cors(&state.config.cors_origins);
     let cors_on = cors.is_some();
-    App::new()
-        .app_data(web::Data::new(state))
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(route_table)
+        .split_for_parts();
+    app.app_data(web::Data::new(state))
+        .app_data(web::Data::new(openapi::Document::new(&api)))
         .app_data(
             web::JsonConfig::default()
                 .limit(max_body)
@@ -197,10 +209,6 @@ pub fn app(
             cors.unwrap_or_default(),
         ))
         .wrap(actix_web::middleware::from_fn(observe::middleware))
-        .route("/metrics", web::get().to(observe::metrics))
-        .route("/readyz", web::get().to(observe::readyz))
-        .configure(tm::configure)
-        .configure(routes::configure)
         .default_service(web::to(|req: HttpRequest| async move {
             Err::<actix_web::HttpResponse, ApiError>(ApiError::not_found(format!(
                 "no route for {} {}",
@@ -208,6 +216,40 @@ pub fn app(
                 req.path()
             )))
         }))
+}
+
+/// Every route of the application, and so every operation of the OpenAPI document: registering
+/// a handler here through `utoipa_actix_web` adds its `#[utoipa::path]` operation to the document.
+/// Register routes only here and only with `.service(handler)` (never `.route(...)`, which would
+/// serve a route the document does not list; a test checks the document against the app).
+fn route_table(table: &mut RouteTable) {
+    table
+        .service(routes::page)
+        .service(routes::healthz)
+        .service(observe::readyz)
+        .service(observe::metrics)
+        .service(openapi::openapi_json)
+        .service(openapi::docs_page)
+        .service(openapi::docs_asset)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .service(routes::search_terms)
+                .service(routes::create_concept)
+                .service(routes::get_concept)
+                .service(routes::put_concept)
+                .service(routes::delete_concept)
+                .service(tm::tm_add_units)
+                .service(tm::tm_get_unit)
+                .service(tm::tm_delete_unit)
+                .service(tm::tm_lookup)
+                .service(tm::tm_concordance)
+                .service(check::check_translations)
+                .service(routes::import_file)
+                .service(routes::export_file)
+                .service(routes::stats)
+                .service(routes::list_collections)
+                .service(routes::delete_collection),
+        );
 }
 
 /// The CORS policy of the allowed origins, `None` when CORS is off.

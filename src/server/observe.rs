@@ -18,7 +18,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 use tracing::Instrument;
 
 use super::AppState;
@@ -264,7 +264,20 @@ pub fn render(state: &AppState) -> String {
     out
 }
 
-/// `GET /metrics` (reader role: open when anonymous read is on).
+/// Prometheus metrics
+///
+/// Request counts and latency histograms per route pattern, index sizes, import counters, in the
+/// Prometheus text format.
+#[utoipa::path(
+    tag = "service",
+    security((), ("api_key" = ["reader"])),
+    responses(
+        (status = 200, description = "The metrics.", body = String, content_type = "text/plain; version=0.0.4"),
+        (status = 401, response = super::openapi::Unauthorized),
+        (status = 500, response = super::openapi::Internal)
+    )
+)]
+#[get("/metrics")]
 pub async fn metrics(
     state: web::Data<AppState>,
     req: actix_web::HttpRequest,
@@ -276,8 +289,18 @@ pub async fn metrics(
         .body(text))
 }
 
-/// `GET /readyz`: 200 once both indexes answer from a blocking-pool thread (so the pool is not
-/// exhausted either), else 503.
+/// Readiness
+///
+/// 200 once both indexes answer from a blocking-pool thread (so the pool is not exhausted
+/// either), else 503.
+#[utoipa::path(
+    tag = "service",
+    responses(
+        (status = 200, description = "Ready.", body = Ready),
+        (status = 503, response = super::openapi::Unavailable)
+    )
+)]
+#[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let probe = web::block(move || {
         let concepts = state.store.searcher().num_docs();
@@ -286,13 +309,26 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     })
     .await;
     match probe {
-        Ok((concepts, units)) => HttpResponse::Ok().json(
-            serde_json::json!({"status": "ready", "concept_docs": concepts, "unit_docs": units}),
-        ),
+        Ok((concepts, units)) => HttpResponse::Ok().json(Ready {
+            status: "ready",
+            concept_docs: concepts,
+            unit_docs: units,
+        }),
         Err(e) => super::problem_response(
             actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
             &format!("not ready: {e}"),
             &[],
         ),
     }
+}
+
+/// The body of `/readyz`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Ready {
+    /// `ready`.
+    status: &'static str,
+    /// Documents in the termbase index.
+    concept_docs: u64,
+    /// Documents in the translation-memory index.
+    unit_docs: u64,
 }

@@ -4,53 +4,62 @@ use std::collections::BTreeMap;
 
 use actix_web::http::header::{self, ContentType};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, put, web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::openapi::{
+    BadRequest, Conflict, FileBody, FileForm, Forbidden, NotFound, PayloadTooLarge,
+    PreconditionFailed, ServiceErrors, Unauthorized, Unprocessable, UnsupportedMediaType,
+};
 use super::{ApiError, AppState};
 use crate::auth::Role;
 use crate::formats::export::{ExportFilter, ExportFormat};
-use crate::import::{self, ImportFormat, ImportMode, ImportOptions};
+use crate::import::{self, ImportFormat, ImportMode, ImportOptions, ImportReport};
 use crate::lang::LangTag;
 use crate::model::{check_name, comma_list, now_rfc3339, Concept, TermStatus, DEFAULT_COLLECTION};
-use crate::search::{self, SearchRequest};
+use crate::search::{self, Mode, SearchRequest, SearchResponse};
 use crate::store::StoreError;
 
 type Data = web::Data<AppState>;
 
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(page))
-        .route("/healthz", web::get().to(healthz))
-        .service(
-            web::scope("/api/v1")
-                .route("/terms/search", web::get().to(search_terms))
-                .route("/concepts", web::post().to(create_concept))
-                .route("/concepts/{id}", web::get().to(get_concept))
-                .route("/concepts/{id}", web::put().to(put_concept))
-                .route("/concepts/{id}", web::delete().to(delete_concept))
-                .route("/import", web::post().to(import_file))
-                .route("/export", web::get().to(export_file))
-                .route("/check", web::post().to(super::check::check))
-                .route("/stats", web::get().to(stats))
-                .route("/collections", web::get().to(collections))
-                .route("/collections/{name}", web::delete().to(delete_collection)),
-        );
-}
-
-async fn page() -> HttpResponse {
+/// The web page for translators
+///
+/// Term search, TM lookup and concordance in the browser.
+#[utoipa::path(
+    tag = "service",
+    responses((status = 200, description = "An HTML page.", body = String, content_type = "text/html"))
+)]
+#[get("/")]
+pub(super) async fn page() -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::html())
         .body(include_str!("page.html"))
 }
 
-async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+/// Liveness
+///
+/// 200 while the server serves.
+#[utoipa::path(
+    tag = "service",
+    responses((status = 200, description = "Serving.", body = Health, example = json!({"status": "ok"})))
+)]
+#[get("/healthz")]
+pub(super) async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// Splits `a,b` lists, dropping empty items.
 pub(super) fn list(value: &Option<String>) -> Vec<String> {
     comma_list(value.as_deref())
+}
+
+/// The body of `/healthz`.
+#[derive(Serialize, ToSchema)]
+pub(super) struct Health {
+    /// `ok`.
+    status: &'static str,
 }
 
 fn lang_keys(values: &[String]) -> Result<Vec<String>, ApiError> {
@@ -64,20 +73,49 @@ fn lang_keys(values: &[String]) -> Result<Vec<String>, ApiError> {
         .collect()
 }
 
-#[derive(Deserialize)]
+/// Query parameters of a term search.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchParams {
+    /// The query text.
     q: Option<String>,
+    /// Only match terms of this language (BCP 47; default: all).
     lang: Option<String>,
+    /// Languages to return besides the matched ones, comma-separated (default: all).
+    #[param(example = "en,es")]
     target: Option<String>,
+    /// Only concepts with one of these subjects, comma-separated.
     subject: Option<String>,
+    /// Only terms with one of these statuses, comma-separated.
+    #[param(example = "preferred,admitted")]
     status: Option<String>,
+    /// `auto` (analysed, typo-tolerant fallback), `exact`, `prefix` or `fuzzy`.
+    #[param(value_type = Option<Mode>, inline)]
     mode: Option<String>,
+    /// Page size (default 20).
     limit: Option<usize>,
+    /// Hits to skip.
     offset: Option<usize>,
+    /// Collections to search, comma-separated, in priority order (default: all).
     collection: Option<String>,
 }
 
-async fn search_terms(
+/// Term search
+///
+/// Concepts whose terms match `q`, best first.
+#[utoipa::path(
+    tag = "termbase",
+    params(SearchParams),
+    security((), ("api_key" = ["reader"])),
+    responses(
+        (status = 200, description = "The hits.", body = SearchResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        ServiceErrors
+    )
+)]
+#[get("/terms/search")]
+pub(super) async fn search_terms(
     state: Data,
     req: HttpRequest,
     params: web::Query<SearchParams>,
@@ -127,8 +165,11 @@ async fn search_terms(
         .body(body))
 }
 
-#[derive(Deserialize)]
+/// The collection an item belongs to.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct CollectionParam {
+    /// The collection (default `default`).
     collection: Option<String>,
 }
 
@@ -170,7 +211,21 @@ pub(super) fn urlencode(s: &str) -> String {
     out
 }
 
-async fn get_concept(
+/// Get a concept
+#[utoipa::path(
+    tag = "termbase",
+    params(("id" = String, Path, description = "Concept id, unique within its collection."), CollectionParam),
+    security((), ("api_key" = ["reader"])),
+    responses(
+        (status = 200, description = "The concept.", body = Concept, headers(("ETag" = String, description = "The concept's version, quoted."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        ServiceErrors
+    )
+)]
+#[get("/concepts/{id}")]
+pub(super) async fn get_concept(
     state: Data,
     req: HttpRequest,
     id: web::Path<String>,
@@ -227,7 +282,30 @@ fn prepare(mut concept: Concept, id: &str, collection: &str) -> Result<Concept, 
         .map_err(|e| ApiError::unprocessable(e.to_string()))
 }
 
-async fn put_concept(
+/// Create or replace a concept
+///
+/// The body's `id` and `collection`, when given, must agree with the path and `?collection=`.
+/// An unchanged concept keeps its version.
+#[utoipa::path(
+    tag = "termbase",
+    params(("id" = String, Path, description = "Concept id, unique within its collection."), CollectionParam, ("If-Match" = Option<String>, Header, description = "Version the change expects (`3`, `\"3\"` or `W/\"3\"`); `*` or absent: any.")),
+    request_body = Concept,
+    security(("api_key" = ["editor"])),
+    responses(
+        (status = 200, description = "Replaced (or unchanged).", body = Concept, headers(("ETag" = String, description = "The concept's version, quoted."))),
+        (status = 201, description = "Created.", body = Concept, headers(("ETag" = String, description = "The concept's version, quoted."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 412, response = PreconditionFailed),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        ServiceErrors
+    )
+)]
+#[put("/concepts/{id}")]
+pub(super) async fn put_concept(
     state: Data,
     req: HttpRequest,
     id: web::Path<String>,
@@ -269,7 +347,31 @@ async fn put_concept(
     Ok(concept_response(status, &saved))
 }
 
-async fn create_concept(
+/// Create a concept
+///
+/// The id is generated when the body has none.
+#[utoipa::path(
+    tag = "termbase",
+    params(CollectionParam),
+    request_body = Concept,
+    security(("api_key" = ["editor"])),
+    responses(
+        (status = 201, description = "Created.", body = Concept, headers(
+            ("Location" = String, description = "The concept's URL."),
+            ("ETag" = String, description = "The concept's version, quoted.")
+        )),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        ServiceErrors
+    )
+)]
+#[post("/concepts")]
+pub(super) async fn create_concept(
     state: Data,
     req: HttpRequest,
     param: web::Query<CollectionParam>,
@@ -309,7 +411,23 @@ async fn create_concept(
     Ok(concept_response(StatusCode::CREATED, &saved))
 }
 
-async fn delete_concept(
+/// Delete a concept
+#[utoipa::path(
+    tag = "termbase",
+    params(("id" = String, Path, description = "Concept id, unique within its collection."), CollectionParam, ("If-Match" = Option<String>, Header, description = "Version the change expects (`3`, `\"3\"` or `W/\"3\"`); `*` or absent: any.")),
+    security(("api_key" = ["editor"])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 412, response = PreconditionFailed),
+        ServiceErrors
+    )
+)]
+#[delete("/concepts/{id}")]
+pub(super) async fn delete_concept(
     state: Data,
     req: HttpRequest,
     id: web::Path<String>,
@@ -343,12 +461,23 @@ async fn delete_concept(
     }
 }
 
-#[derive(Deserialize)]
+/// Query parameters of an import.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportParams {
+    /// `tbx`, `tmx`, `csv`, `tsv` or `xlsx`; guessed from the file name, content type or content
+    /// when absent.
+    #[param(value_type = Option<ImportFormat>, inline)]
     format: Option<String>,
+    /// XLSX: the worksheet to read (default: the first).
     sheet: Option<String>,
+    /// `merge` (default) or `replace` (the file becomes the collection).
+    #[param(value_type = Option<ImportMode>, inline)]
     mode: Option<String>,
+    /// `true`: report what would change, change nothing.
+    #[param(value_type = Option<bool>)]
     dry_run: Option<String>,
+    /// The collection written (created on first use; default `default`).
     collection: Option<String>,
 }
 
@@ -423,7 +552,35 @@ pub(super) async fn read_upload(
     ))
 }
 
-async fn import_file(
+/// Import a file
+///
+/// A TBX, CSV, TSV or XLSX glossary into the termbase, or a TMX file into the translation memory,
+/// as the raw body or as the multipart field `file`. Atomic: applied whole or not at all.
+#[utoipa::path(
+    tag = "files",
+    params(ImportParams),
+    request_body(description = "The file.", content(
+        (inline(FileBody) = "application/x-tbx+xml"),
+        (inline(FileBody) = "application/x-tmx+xml"),
+        (inline(FileBody) = "text/csv"),
+        (inline(FileBody) = "text/tab-separated-values"),
+        (inline(FileBody) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (inline(FileBody) = "application/octet-stream"),
+        (inline(FileForm) = "multipart/form-data"),
+    )),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "What the import did (or would do).", body = ImportReport),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        ServiceErrors
+    )
+)]
+#[post("/import")]
+pub(super) async fn import_file(
     state: Data,
     req: HttpRequest,
     params: web::Query<ImportParams>,
@@ -513,24 +670,53 @@ fn guess_format(req: &HttpRequest, filename: Option<&str>, bytes: &[u8]) -> Opti
     ImportFormat::sniff(bytes)
 }
 
-#[derive(Serialize)]
+/// Counts of one language.
+#[derive(Serialize, ToSchema)]
 struct LangCounts {
+    /// Terms.
     terms: u64,
+    /// Translation units with a text in the language.
     units: u64,
 }
 
-#[derive(Serialize)]
+/// Counts of the termbase and the translation memory.
+#[derive(Serialize, ToSchema)]
 struct StatsBody {
+    /// Concepts.
     concepts: u64,
+    /// Terms.
     terms: u64,
+    /// Translation units.
     units: u64,
+    /// Counts by language key.
     languages: BTreeMap<String, LangCounts>,
 }
 
-async fn stats(
+/// Several collections.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct CollectionsParam {
+    /// Collections, comma-separated, earlier ones ranking first (default: all).
+    pub(super) collection: Option<String>,
+}
+
+/// Counts
+#[utoipa::path(
+    tag = "collections",
+    params(CollectionsParam),
+    security((), ("api_key" = ["reader"])),
+    responses(
+        (status = 200, description = "The counts.", body = StatsBody),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        ServiceErrors
+    )
+)]
+#[get("/stats")]
+pub(super) async fn stats(
     state: Data,
     req: HttpRequest,
-    param: web::Query<CollectionParam>,
+    param: web::Query<CollectionsParam>,
 ) -> Result<HttpResponse, ApiError> {
     state.require(&req, Role::Reader)?;
     let collections = list(&param.collection);
@@ -555,14 +741,32 @@ async fn stats(
     }))
 }
 
-#[derive(Serialize)]
+/// A collection and its counts.
+#[derive(Serialize, ToSchema)]
 struct CollectionBody {
+    /// Name.
     name: String,
+    /// Concepts.
     concepts: u64,
+    /// Translation units.
     units: u64,
 }
 
-async fn collections(state: Data, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+/// List collections
+#[utoipa::path(
+    tag = "collections",
+    security((), ("api_key" = ["reader"])),
+    responses(
+        (status = 200, description = "Every collection with concepts or units.", body = Vec<CollectionBody>),
+        (status = 401, response = Unauthorized),
+        ServiceErrors
+    )
+)]
+#[get("/collections")]
+pub(super) async fn list_collections(
+    state: Data,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     state.require(&req, Role::Reader)?;
     let mut by_name: BTreeMap<String, CollectionBody> = BTreeMap::new();
     for (name, c) in state.store.payload().stats.collections {
@@ -585,7 +789,23 @@ async fn collections(state: Data, req: HttpRequest) -> Result<HttpResponse, ApiE
     Ok(HttpResponse::Ok().json(body))
 }
 
-async fn delete_collection(
+/// Delete a collection
+///
+/// Its concepts and its translation units.
+#[utoipa::path(
+    tag = "collections",
+    params(("name" = String, Path, description = "The collection.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        ServiceErrors
+    )
+)]
+#[delete("/collections/{name}")]
+pub(super) async fn delete_collection(
     state: Data,
     req: HttpRequest,
     name: web::Path<String>,
@@ -613,12 +833,33 @@ async fn delete_collection(
     }
 }
 
-#[derive(Deserialize)]
+/// Query parameters of an export.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ExportParams {
+    /// `tbx` (TBX 2019, default), `tbx-v2`, `csv` (the termbase) or `tmx` (the translation memory).
+    #[param(value_type = Option<ExportFormatName>, inline)]
     format: Option<String>,
+    /// Languages written, comma-separated (default: all).
     lang: Option<String>,
+    /// Only concepts with one of these subjects, comma-separated.
     subject: Option<String>,
+    /// Collections written, comma-separated (default: all).
     collection: Option<String>,
+}
+
+/// Names of `?format=` of an export.
+#[derive(ToSchema)]
+#[allow(dead_code)] // only described, never built: the handler parses the name
+enum ExportFormatName {
+    #[schema(rename = "tbx")]
+    Tbx,
+    #[schema(rename = "tbx-v2")]
+    TbxV2,
+    #[schema(rename = "csv")]
+    Csv,
+    #[schema(rename = "tmx")]
+    Tmx,
 }
 
 /// A `Write` that hands 64 KiB chunks to the response stream; fails once the client is gone.
@@ -653,7 +894,27 @@ impl std::io::Write for ChunkWriter {
     }
 }
 
-async fn export_file(
+/// Export
+///
+/// Collections of the termbase as TBX or CSV, or of the translation memory as TMX, streamed.
+#[utoipa::path(
+    tag = "files",
+    params(ExportParams),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The file, as an attachment.", content(
+            (inline(FileBody) = "application/x-tbx+xml"),
+            (inline(FileBody) = "text/csv"),
+            (inline(FileBody) = "application/x-tmx+xml"),
+        ), headers(("Content-Disposition" = String, description = "`attachment; filename=\"hexaglot.tbx\"` (or `.csv`, `.tmx`)."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        ServiceErrors
+    )
+)]
+#[get("/export")]
+pub(super) async fn export_file(
     state: Data,
     req: HttpRequest,
     params: web::Query<ExportParams>,

@@ -1,10 +1,15 @@
 //! Translation-memory routes: units, fuzzy lookup, concordance, and the TMX branch of import.
 
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::routes::{list, CollectionParam};
+use super::openapi::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, ServiceErrors, Unauthorized, Unprocessable,
+    UnsupportedMediaType,
+};
+use super::routes::{list, CollectionParam, CollectionsParam};
 use super::{ApiError, AppState};
 use crate::auth::Role;
 use crate::formats::tmx::read_tmx;
@@ -12,20 +17,12 @@ use crate::import::{ImportOptions, Progress};
 use crate::lang::LangTag;
 use crate::model::TranslationUnit;
 use crate::search::tm::{
-    concordance, lookup, ConcordanceRequest, LookupRequest, DEFAULT_CONCORDANCE_LIMIT,
-    DEFAULT_LOOKUP_LIMIT, DEFAULT_MIN_SCORE,
+    concordance, lookup, ConcordanceRequest, ConcordanceResponse, LookupRequest, LookupResponse,
+    DEFAULT_CONCORDANCE_LIMIT, DEFAULT_LOOKUP_LIMIT, DEFAULT_MIN_SCORE,
 };
 use crate::tm::{add_units, normalize_unit, Stored};
 
 type Data = web::Data<AppState>;
-
-pub(super) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/tm/units", web::post().to(add))
-        .route("/api/v1/tm/units/{id}", web::get().to(get_unit))
-        .route("/api/v1/tm/units/{id}", web::delete().to(delete_unit))
-        .route("/api/v1/tm/lookup", web::post().to(lookup_route))
-        .route("/api/v1/tm/concordance", web::get().to(concordance_route));
-}
 
 fn parse_lang(value: &str, what: &str) -> Result<LangTag, ApiError> {
     if value.trim().is_empty() {
@@ -43,22 +40,56 @@ fn unit_location(unit: &TranslationUnit) -> String {
 }
 
 /// The body of `POST /tm/units`: one unit, an array of units, or `{"units": [...]}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
 enum UnitsBody {
+    /// An array of units.
     Many(Vec<TranslationUnit>),
-    Wrapped { units: Vec<TranslationUnit> },
+    /// `{"units": [...]}`.
+    Wrapped {
+        /// The units.
+        units: Vec<TranslationUnit>,
+    },
+    /// One unit.
     One(Box<TranslationUnit>),
 }
 
-#[derive(Serialize)]
+/// What adding units did.
+#[derive(Serialize, ToSchema)]
 struct AddResponse {
+    /// Units stored.
     added: u64,
+    /// Units already stored (same collection and id).
     duplicates: u64,
+    /// Every unit of the request as stored, with its id.
     units: Vec<TranslationUnit>,
 }
 
-async fn add(
+/// Add translation units
+///
+/// One unit, an array of units, or `{"units": [...]}`; a unit's id is derived from its content
+/// when it has none. 201 when some unit is new, 200 when all were stored already.
+#[utoipa::path(
+    tag = "translation-memory",
+    params(CollectionParam),
+    request_body = UnitsBody,
+    security(("api_key" = ["editor"])),
+    responses(
+        (status = 201, description = "Some units were added.", body = AddResponse, headers(
+            ("Location" = String, description = "The unit's URL, when the request had one unit.")
+        )),
+        (status = 200, description = "Every unit was stored already.", body = AddResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        ServiceErrors
+    )
+)]
+#[post("/tm/units")]
+pub(super) async fn tm_add_units(
     state: Data,
     req: HttpRequest,
     param: web::Query<CollectionParam>,
@@ -115,7 +146,21 @@ async fn add(
     }))
 }
 
-async fn get_unit(
+/// Get a translation unit
+#[utoipa::path(
+    tag = "translation-memory",
+    params(("id" = String, Path, description = "Unit id, unique within its collection."), CollectionParam),
+    security((), ("api_key" = ["reader"])),
+    responses(
+        (status = 200, description = "The unit.", body = TranslationUnit),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        ServiceErrors
+    )
+)]
+#[get("/tm/units/{id}")]
+pub(super) async fn tm_get_unit(
     state: Data,
     req: HttpRequest,
     id: web::Path<String>,
@@ -134,7 +179,22 @@ async fn get_unit(
     }
 }
 
-async fn delete_unit(
+/// Delete a translation unit
+#[utoipa::path(
+    tag = "translation-memory",
+    params(("id" = String, Path, description = "Unit id, unique within its collection."), CollectionParam),
+    security(("api_key" = ["editor"])),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        ServiceErrors
+    )
+)]
+#[delete("/tm/units/{id}")]
+pub(super) async fn tm_delete_unit(
     state: Data,
     req: HttpRequest,
     id: web::Path<String>,
@@ -153,24 +213,47 @@ async fn delete_unit(
     }
 }
 
-#[derive(Deserialize)]
+/// A fuzzy-match request.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"text": "The Hanoi Convention", "source_lang": "en", "target_langs": ["fr"], "min_score": 70, "limit": 5}))]
 struct LookupBody {
+    /// The segment to translate.
     text: String,
+    /// Its language (BCP 47).
     source_lang: String,
+    /// Languages wanted (default: all the unit's other languages).
     #[serde(default)]
     target_langs: Vec<String>,
+    /// Lowest score returned, 0–100 (default 70).
     min_score: Option<u8>,
+    /// Most matches returned (default 5).
     limit: Option<usize>,
+    /// Collections searched, earlier ones first on equal scores (default: `?collection=`, else
+    /// all).
     #[serde(default)]
     collections: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct CollectionsParam {
-    collection: Option<String>,
-}
-
-async fn lookup_route(
+/// Fuzzy match
+///
+/// Stored units whose source is like `text`, by score (an integer 0–100; 100 only for identical
+/// sources after whitespace normalisation), then recency.
+#[utoipa::path(
+    tag = "translation-memory",
+    params(CollectionsParam),
+    request_body = LookupBody,
+    security((), ("api_key" = ["reader"])),
+    responses(
+        (status = 200, description = "The matches.", body = LookupResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        ServiceErrors
+    )
+)]
+#[post("/tm/lookup")]
+pub(super) async fn tm_lookup(
     state: Data,
     req: HttpRequest,
     param: web::Query<CollectionsParam>,
@@ -195,16 +278,38 @@ async fn lookup_route(
     Ok(HttpResponse::Ok().json(response))
 }
 
-#[derive(Deserialize)]
+/// Query parameters of a concordance search.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ConcordanceParams {
+    /// The words or phrase to find (required).
     q: Option<String>,
+    /// Language of `q` and of the texts searched (required).
     lang: Option<String>,
+    /// Languages returned beside the matched one, comma-separated (default: all).
     target: Option<String>,
+    /// Page size (default 20).
     limit: Option<usize>,
+    /// Collections searched, comma-separated (default: all).
     collection: Option<String>,
 }
 
-async fn concordance_route(
+/// Concordance
+///
+/// Units whose `lang` text contains the words of `q` (analysed), with highlights on that side.
+#[utoipa::path(
+    tag = "translation-memory",
+    params(ConcordanceParams),
+    security((), ("api_key" = ["reader"])),
+    responses(
+        (status = 200, description = "The hits.", body = ConcordanceResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        ServiceErrors
+    )
+)]
+#[get("/tm/concordance")]
+pub(super) async fn tm_concordance(
     state: Data,
     req: HttpRequest,
     params: web::Query<ConcordanceParams>,

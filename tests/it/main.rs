@@ -13,6 +13,7 @@ mod fuzz;
 mod interop;
 mod lang;
 mod observe;
+mod openapi;
 mod store;
 mod tbx_export;
 mod tbx_format;
