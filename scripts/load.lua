@@ -1,11 +1,17 @@
 -- wrk script: mixed traffic against a hexaglot server, in proportions set by the environment
 -- (LOAD_SEARCH, LOAD_LOOKUP, LOAD_CHECK, weights, default 8:1:1). Term searches rotate over words of
 -- the six languages; lookups and checks over sentences of the UN devset.
-local words = {
-  "convention", "Nations", "council", "développement", "droits", "Conseil", "derechos", "desarrollo",
-  "развития", "Совета", "прав", "安全", "发展", "人权", "الأمم", "التنمية", "حقوق", "security",
-  "assembly", "general", "rights", "human", "cooperation", "international", "paix", "paz", "мира",
-}
+-- Query words: one a line, most frequent first (scripts/load.sh writes them from the UN devset);
+-- a word is drawn with probability falling as 1/rank (Zipf), as real term lookups are.
+local words = {}
+for line in io.lines(os.getenv("LOAD_WORDS") or "target/load-data/queries.txt") do
+  words[#words + 1] = line
+end
+local function zipf_word()
+  -- log-uniform rank: P(rank r) ~ 1/r
+  local r = math.floor(math.exp(math.random() * math.log(#words + 1)))
+  return words[math.max(1, math.min(#words, r))]
+end
 local sentences = {
   "The General Assembly adopted the resolution on the rights of the child without a vote.",
   "The Security Council remains seized of the matter and will continue to follow developments.",
@@ -29,7 +35,7 @@ request = function()
   n = n + 1
   local slot = n % total
   if slot < weights[1] then
-    local w = words[(n % #words) + 1]
+    local w = zipf_word()
     return wrk.format("GET", "/api/v1/terms/search?q=" .. urlencode(w) .. "&limit=20")
   elseif slot < weights[1] + weights[2] then
     local s = sentences[(n % #sentences) + 1]
@@ -46,6 +52,14 @@ end
 local errors = 0
 response = function(status, headers, body)
   if status >= 400 then errors = errors + 1 end
+end
+
+setup = function(thread)
+  thread:set("seed", math.random(1, 1000000))
+end
+
+init = function(args)
+  math.randomseed(seed or 1)
 end
 
 done = function(summary, latency, requests)

@@ -414,45 +414,119 @@ pub struct Document {
 
 /// Keeps the recogniser of the termbase's last commit; rebuilt when the termbase has changed
 /// (its searcher's segments or deletes differ), never per request.
+///
+/// One build runs at a time, on its own thread. While it runs, checks wait for it when the last
+/// build was quick (under `wait_for_builds_under`, by default [`WAIT_FOR_BUILDS_UNDER`]: a check
+/// then always sees the write just made), and otherwise go on with the previous recogniser, so
+/// checks are never held up by an import into a large termbase: they see the last commit whose
+/// recogniser is built, a few seconds behind at most.
 #[derive(Clone)]
 pub struct RecognizerCache {
-    slot: Arc<Mutex<Option<(tantivy::SearcherGeneration, Arc<TermRecognizer>)>>>,
+    shared: Arc<(Mutex<Slot>, std::sync::Condvar)>,
     /// Largest number of segments per check.
     pub max_segments: usize,
+    /// Rebuilds whose previous build took less than this are waited for.
+    pub wait_for_builds_under: std::time::Duration,
+}
+
+/// Builds quicker than this are waited for; longer ones are not.
+pub const WAIT_FOR_BUILDS_UNDER: std::time::Duration = std::time::Duration::from_millis(500);
+
+#[derive(Default)]
+struct Slot {
+    built: Option<Built>,
+    building: bool,
+    failed: Option<String>,
+}
+
+struct Built {
+    generation: tantivy::SearcherGeneration,
+    recognizer: Arc<TermRecognizer>,
+    took: std::time::Duration,
 }
 
 impl Default for RecognizerCache {
     fn default() -> Self {
         RecognizerCache {
-            slot: Arc::new(Mutex::new(None)),
+            shared: Arc::new((Mutex::new(Slot::default()), std::sync::Condvar::new())),
             max_segments: DEFAULT_MAX_SEGMENTS,
+            wait_for_builds_under: WAIT_FOR_BUILDS_UNDER,
         }
     }
 }
 
 impl RecognizerCache {
-    /// The recogniser of the store's current commit, building it when the termbase changed.
-    /// Callers wait while one is built (a check never runs against an older termbase than the
-    /// last write it could have seen).
+    /// The recogniser of the store's current commit (or, while a long rebuild runs, of the
+    /// commit before), starting a rebuild when the termbase changed.
     pub fn get(&self, store: &Store) -> Result<Arc<TermRecognizer>, StoreError> {
-        let searcher = store.searcher();
-        let generation = searcher.generation();
-        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((g, r)) = slot.as_ref() {
-            if g.segments() == generation.segments() {
-                return Ok(r.clone());
+        let generation = store.searcher().generation().clone();
+        let (lock, ready) = &*self.shared;
+        let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            // built on this commit, or on a later one than the caller saw
+            if let Some(b) = slot.built.as_ref().filter(|b| {
+                b.generation.segments() == generation.segments()
+                    || b.generation.generation_id() >= generation.generation_id()
+            }) {
+                return Ok(b.recognizer.clone());
+            }
+            if !slot.building {
+                slot.building = true;
+                slot.failed = None;
+                self.spawn_build(store.clone());
+            }
+            let long = |b: &&Built| b.took >= self.wait_for_builds_under;
+            if let Some(b) = slot.built.as_ref().filter(long) {
+                return Ok(b.recognizer.clone());
+            }
+            slot = ready.wait(slot).unwrap_or_else(|e| e.into_inner());
+            if let Some(e) = &slot.failed {
+                return Err(StoreError::Index(tantivy::TantivyError::InternalError(
+                    format!("building the term recogniser: {e}"),
+                )));
             }
         }
-        let started = std::time::Instant::now();
-        let recognizer = Arc::new(build(store)?);
-        tracing::info!(
-            concepts = recognizer.concept_count(),
-            terms = recognizer.term_count(),
-            ms = started.elapsed().as_millis() as u64,
-            "term recogniser built"
-        );
-        *slot = Some((generation.clone(), recognizer.clone()));
-        Ok(recognizer)
+    }
+
+    /// Starts building the recogniser when none is there yet, so the first check does not wait.
+    pub fn warm(&self, store: &Store) {
+        let (lock, _) = &*self.shared;
+        let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.built.is_none() && !slot.building {
+            slot.building = true;
+            self.spawn_build(store.clone());
+        }
+    }
+
+    fn spawn_build(&self, store: Store) {
+        let shared = self.shared.clone();
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let generation = store.searcher().generation().clone();
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(&store)));
+            let (lock, ready) = &*shared;
+            let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
+            slot.building = false;
+            match result {
+                Ok(Ok(recognizer)) => {
+                    let took = started.elapsed();
+                    tracing::info!(
+                        concepts = recognizer.concept_count(),
+                        terms = recognizer.term_count(),
+                        ms = took.as_millis() as u64,
+                        "term recogniser built"
+                    );
+                    slot.built = Some(Built {
+                        generation,
+                        recognizer: Arc::new(recognizer),
+                        took,
+                    });
+                }
+                Ok(Err(e)) => slot.failed = Some(e.to_string()),
+                Err(_) => slot.failed = Some("the build panicked".into()),
+            }
+            ready.notify_all();
+        });
     }
 }
 

@@ -108,7 +108,7 @@ struct SearchParams {
     params(SearchParams),
     security((), ("api_key" = ["reader"])),
     responses(
-        (status = 200, description = "The hits.", body = SearchResponse),
+        (status = 200, description = "The hits.", body = SearchResponse, headers(("X-Cache" = String, description = "`hit` when the answer comes from the response cache of the current commit, else `miss`."))),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         ServiceErrors

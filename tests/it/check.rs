@@ -1307,3 +1307,42 @@ fn cli_checks_files_for_people_ci_and_through_a_server() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_long_rebuild_is_not_waited_for_and_its_result_follows() {
+    use hexaglot::check::RecognizerCache;
+    use hexaglot::store::{OpenMode, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+    hexaglot::import::seed(&store, Some(&repo().join("glossaries"))).unwrap();
+    // every build counts as long: after the first, checks never wait for one
+    let mut cache = RecognizerCache::default();
+    cache.wait_for_builds_under = std::time::Duration::ZERO;
+    let first = cache.get(&store).unwrap();
+    let before = first.concept_count();
+    assert!(before > 40, "{before}");
+    let concept: Concept = serde_json::from_value(serde_json::json!({
+        "id": "budapest", "collection": "default",
+        "languages": {"en": {"terms": [{"text": "Budapest Convention"}]}}}))
+    .unwrap();
+    store
+        .write(move |txn| txn.put(concept.normalize().unwrap()))
+        .unwrap();
+    // the first check after the write goes on with the recogniser it has ...
+    let during = cache.get(&store).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&during, &first));
+    // ... while the new one is built on its own thread, and then used
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let now = cache.get(&store).unwrap();
+        if now.concept_count() == before + 1 {
+            assert_eq!(found(&now, "en", "the Budapest Convention"), ["budapest"]);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the rebuild never came"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
