@@ -40,27 +40,55 @@ ranked.sort()
 open(sys.argv[1], "w", encoding="utf-8").write("".join(w + "\n" for _, _, w in ranked))
 PY
 key=$(target/release/hexaglot keys add --role admin --name load --data-dir "$data")
-HEXAGLOT_LOG=warn target/release/hexaglot serve --data-dir "$data" --bind 127.0.0.1:18080 \
-  --glossaries /nonexistent >/dev/null &
-server=$!
+url=http://127.0.0.1:18080
+server= importer=
 trap 'kill $server $importer 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && break; sleep 0.2; done
+
+# starts the server with the extra flags given, and waits until it is ready (recogniser built)
+start_server() {
+  HEXAGLOT_LOG=warn target/release/hexaglot serve --data-dir "$data" --bind 127.0.0.1:18080 \
+    --glossaries /nonexistent "$@" >/dev/null &
+  server=$!
+  for _ in $(seq 600); do curl -sf $url/readyz >/dev/null && return; sleep 0.2; done
+  echo "the server did not get ready" >&2; exit 1
+}
+
 # imports running all along (each into its own collection, replaced each round)
-(
-  i=0
-  while true; do
-    curl -s -o /dev/null -w "import %{http_code} %{time_total}s\n" -H "Authorization: Bearer $key" \
-      --data-binary @target/bench-tbx-20000.tbx \
-      "http://127.0.0.1:18080/api/v1/import?format=tbx&collection=load-import&mode=replace"
-    i=$((i + 1))
-  done
-) > target/load-imports.log 2>&1 &
-importer=$!
-sleep 2
-wrk -t2 -c"$connections" -d"${seconds}s" --latency -s scripts/load.lua http://127.0.0.1:18080
-echo "search only:"
-LOAD_SEARCH=1 LOAD_LOOKUP=0 LOAD_CHECK=0 wrk -t2 -c"$connections" -d"${seconds}s" -s scripts/load.lua \
-  http://127.0.0.1:18080
+start_imports() {
+  (
+    while true; do
+      curl -s -o /dev/null -w "import %{http_code} %{time_total}s\n" -H "Authorization: Bearer $key" \
+        --data-binary @target/bench-tbx-20000.tbx \
+        "$url/api/v1/import?format=tbx&collection=load-import&mode=replace"
+    done
+  ) >> target/load-imports.log 2>&1 &
+  importer=$!
+  sleep 2
+}
+
+search() { LOAD_SEARCH=1 LOAD_LOOKUP=0 LOAD_CHECK=0 wrk "$@" -s scripts/load.lua $url; }
+others=$(( connections / 4 > 0 ? connections / 4 : 1 ))
+
+rm -f target/load-imports.log
+start_server
+start_imports
+echo "== mixed, import running: term searches ($(( connections - others )) connections) beside TM lookups and checks ($others)"
+LOAD_SEARCH=0 LOAD_LOOKUP=1 LOAD_CHECK=1 wrk -t1 -c"$others" -d"${seconds}s" --latency \
+  -s scripts/load.lua $url > target/load-others.log &
+other=$!
+search -t2 -c"$(( connections - others ))" -d"${seconds}s" --latency
+wait $other
+echo "== the TM lookups and checks of that run:"; cat target/load-others.log
+echo "== term searches only, import running"
+search -t2 -c"$connections" -d"${seconds}s"
+echo "== search cache:"; curl -s -H "Authorization: Bearer $key" $url/metrics | grep "^hexaglot_search_cache"
+kill $importer $server 2>/dev/null || true; wait $server 2>/dev/null || true
+
+echo "== term searches only, import running, response cache off (--search-cache 0)"
+start_server --search-cache 0
+start_imports
+search -t2 -c"$connections" -d"${seconds}s"
 kill $importer 2>/dev/null || true
-echo "search cache:"; curl -s -H "Authorization: Bearer $key" http://127.0.0.1:18080/metrics | grep "^hexaglot_search_cache"
-echo "imports during the runs:"; sort target/load-imports.log | uniq -c | head
+echo "== imports during the runs (count, HTTP status, fastest and slowest):"
+awk '{n[$2]++; t=$3+0; if (!($2 in lo) || t < lo[$2]) lo[$2]=t; if (t > hi[$2]) hi[$2]=t}
+  END {for (s in n) printf "%d imports, status %s, %.1f-%.1f s\n", n[s], s, lo[s], hi[s]}' target/load-imports.log

@@ -488,14 +488,16 @@ impl RecognizerCache {
         }
     }
 
-    /// Starts building the recogniser when none is there yet, so the first check does not wait.
-    pub fn warm(&self, store: &Store) {
+    /// Starts building the recogniser when none is there yet, so the first check does not wait;
+    /// true when one is built (checks answer without waiting).
+    pub fn warm(&self, store: &Store) -> bool {
         let (lock, _) = &*self.shared;
         let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
         if slot.built.is_none() && !slot.building {
             slot.building = true;
             self.spawn_build(store.clone());
         }
+        slot.built.is_some()
     }
 
     fn spawn_build(&self, store: Store) {

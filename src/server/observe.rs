@@ -305,11 +305,16 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let probe = web::block(move || {
         let concepts = state.store.searcher().num_docs();
         let units = state.tm.searcher().num_docs();
-        (concepts, units)
+        (concepts, units, state.checker.warm(&state.store))
     })
     .await;
     match probe {
-        Ok((concepts, units)) => HttpResponse::Ok().json(Ready {
+        Ok((_, _, false)) => super::problem_response(
+            actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+            "warming up: the term recogniser for checks is being built",
+            &[],
+        ),
+        Ok((concepts, units, true)) => HttpResponse::Ok().json(Ready {
             status: "ready",
             concept_docs: concepts,
             unit_docs: units,

@@ -108,7 +108,20 @@ async fn request_ids_metrics_and_readiness() {
     assert!(!text.contains("/no/such"), "{text}");
     assert!(text.contains("route=\"unmatched\",method=\"GET\",status=\"404\""));
 
-    let (status, _, body) = send(&app, request(Method::GET, "/readyz", None, None)).await;
+    // not ready until the term recogniser is built (the first probe starts it)
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let (status, body) = loop {
+        let (status, _, body) = send(&app, request(Method::GET, "/readyz", None, None)).await;
+        if status == 200 || std::time::Instant::now() > deadline {
+            break (status, body);
+        }
+        assert_eq!(status, 503, "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("warming up"),
+            "{body}"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!(status, 200);
     assert_eq!(body["status"], "ready");
     assert!(body["concept_docs"].as_u64().unwrap() >= 27);
