@@ -419,7 +419,9 @@ pub struct Document {
 /// build was quick (under `wait_for_builds_under`, by default [`WAIT_FOR_BUILDS_UNDER`]: a check
 /// then always sees the write just made), and otherwise go on with the previous recogniser, so
 /// checks are never held up by an import into a large termbase: they see the last commit whose
-/// recogniser is built, a few seconds behind at most.
+/// recogniser is built. A long build starts no sooner than twice its last duration after the last
+/// one ended, so under constant imports checks lag by about three build times (seconds on 100,000
+/// concepts) and rebuilding takes a third of a core, not all of it.
 #[derive(Clone)]
 pub struct RecognizerCache {
     shared: Arc<(Mutex<Slot>, std::sync::Condvar)>,
@@ -443,6 +445,7 @@ struct Built {
     generation: tantivy::SearcherGeneration,
     recognizer: Arc<TermRecognizer>,
     took: std::time::Duration,
+    finished: std::time::Instant,
 }
 
 impl Default for RecognizerCache {
@@ -470,12 +473,20 @@ impl RecognizerCache {
             }) {
                 return Ok(b.recognizer.clone());
             }
-            if !slot.building {
+            let long = |b: &&Built| b.took >= self.wait_for_builds_under;
+            // long builds run at most a third of the time: under a stream of commits (imports
+            // one after the other) checks go on with a recogniser a few builds old, rather than
+            // rebuilding without end
+            let resting = slot
+                .built
+                .as_ref()
+                .filter(long)
+                .is_some_and(|b| b.finished.elapsed() < 2 * b.took);
+            if !slot.building && !resting {
                 slot.building = true;
                 slot.failed = None;
                 self.spawn_build(store.clone());
             }
-            let long = |b: &&Built| b.took >= self.wait_for_builds_under;
             if let Some(b) = slot.built.as_ref().filter(long) {
                 return Ok(b.recognizer.clone());
             }
@@ -522,6 +533,7 @@ impl RecognizerCache {
                         generation,
                         recognizer: Arc::new(recognizer),
                         took,
+                        finished: std::time::Instant::now(),
                     });
                 }
                 Ok(Err(e)) => slot.failed = Some(e.to_string()),
