@@ -23,6 +23,7 @@ pub mod formats;
 pub mod import;
 pub mod lang;
 pub mod model;
+pub mod priority;
 pub mod search;
 pub mod server;
 pub mod store;

@@ -513,34 +513,45 @@ impl RecognizerCache {
 
     fn spawn_build(&self, store: Store) {
         let shared = self.shared.clone();
-        std::thread::spawn(move || {
-            let started = std::time::Instant::now();
-            let generation = store.searcher().generation().clone();
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(&store)));
-            let (lock, ready) = &*shared;
+        let spawned = std::thread::Builder::new()
+            .name("recogniser".into())
+            .spawn(move || {
+                crate::priority::lower_this_thread();
+                let started = std::time::Instant::now();
+                let generation = store.searcher().generation().clone();
+                let result =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(&store)));
+                let (lock, ready) = &*shared;
+                let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
+                slot.building = false;
+                match result {
+                    Ok(Ok(recognizer)) => {
+                        let took = started.elapsed();
+                        tracing::info!(
+                            concepts = recognizer.concept_count(),
+                            terms = recognizer.term_count(),
+                            ms = took.as_millis() as u64,
+                            "term recogniser built"
+                        );
+                        slot.built = Some(Built {
+                            generation,
+                            recognizer: Arc::new(recognizer),
+                            took,
+                            finished: std::time::Instant::now(),
+                        });
+                    }
+                    Ok(Err(e)) => slot.failed = Some(e.to_string()),
+                    Err(_) => slot.failed = Some("the build panicked".into()),
+                }
+                ready.notify_all();
+            });
+        if let Err(e) = spawned {
+            let (lock, ready) = &*self.shared;
             let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
             slot.building = false;
-            match result {
-                Ok(Ok(recognizer)) => {
-                    let took = started.elapsed();
-                    tracing::info!(
-                        concepts = recognizer.concept_count(),
-                        terms = recognizer.term_count(),
-                        ms = took.as_millis() as u64,
-                        "term recogniser built"
-                    );
-                    slot.built = Some(Built {
-                        generation,
-                        recognizer: Arc::new(recognizer),
-                        took,
-                        finished: std::time::Instant::now(),
-                    });
-                }
-                Ok(Err(e)) => slot.failed = Some(e.to_string()),
-                Err(_) => slot.failed = Some("the build panicked".into()),
-            }
+            slot.failed = Some(format!("no thread for the build: {e}"));
             ready.notify_all();
-        });
+        }
     }
 }
 

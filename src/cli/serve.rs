@@ -67,6 +67,10 @@ pub struct ServeArgs {
     /// answered from memory until the next write); 0 turns the cache off.
     #[arg(long, env = "HEXAGLOT_SEARCH_CACHE", default_value_t = server::DEFAULT_SEARCH_CACHE_ENTRIES)]
     search_cache: usize,
+    /// Nice value of the threads that import, index, merge and rebuild (0-19): higher lets
+    /// requests take the CPU from a running import; 0 gives both the same priority.
+    #[arg(long, env = "HEXAGLOT_BACKGROUND_NICE", default_value_t = 10, value_parser = clap::value_parser!(i32).range(0..=19))]
+    background_nice: i32,
 }
 
 /// The `--config` file: the same settings as the flags, by their long names with `_`.
@@ -83,6 +87,7 @@ struct ConfigFile {
     rate_limit: Option<u32>,
     request_timeout: Option<u64>,
     search_cache: Option<usize>,
+    background_nice: Option<i32>,
 }
 
 fn read_config(path: &Path) -> anyhow::Result<ConfigFile> {
@@ -114,7 +119,8 @@ fn apply_file(args: &mut ServeArgs, file: ConfigFile, matches: Option<&ArgMatche
         cors_origins,
         rate_limit,
         request_timeout,
-        search_cache
+        search_cache,
+        background_nice
     );
     if let Some(dir) = file.data_dir {
         if defaulted("data_dir") {
@@ -129,6 +135,7 @@ pub fn run(mut args: ServeArgs, matches: Option<&ArgMatches>) -> anyhow::Result<
         let file = read_config(&path)?;
         apply_file(&mut args, file, matches);
     }
+    crate::priority::set_background_nice(args.background_nice);
     let store = Store::open(&args.data.data_dir, OpenMode::ReadWrite)?;
     let keys = KeyStore::open(&args.data.data_dir)?;
     let loaded = crate::import::seed(&store, Some(&args.glossaries))

@@ -264,6 +264,7 @@ impl Store {
             let handle = std::thread::Builder::new()
                 .name("index-writer".into())
                 .spawn(move || {
+                    crate::priority::lower_this_thread();
                     for job in rx {
                         job(&mut state);
                     }

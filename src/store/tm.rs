@@ -306,6 +306,7 @@ impl TmStore {
             let handle = std::thread::Builder::new()
                 .name("tm-writer".into())
                 .spawn(move || {
+                    crate::priority::lower_this_thread();
                     for job in rx {
                         job(&mut state);
                     }

@@ -195,3 +195,59 @@ async fn a_request_over_the_time_limit_is_abandoned_with_503() {
         "{body}"
     );
 }
+
+/// Nice values of the threads of process `pid`, by thread name.
+#[cfg(target_os = "linux")]
+fn thread_nice(pid: u32) -> Vec<(String, i32)> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // the nice value is field 19, the 17th after the command's closing parenthesis
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        let nice = stat[close + 2..]
+            .split(' ')
+            .nth(16)
+            .unwrap()
+            .parse()
+            .unwrap();
+        out.push((comm.trim_end().to_string(), nice));
+    }
+    out
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn imports_and_indexing_run_below_the_priority_of_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::common::start(dir.path(), &[]);
+    assert_eq!(status(&format!("{}/healthz", server.base)), 200);
+    let threads = thread_nice(server.child.id());
+    let nice = |prefix: &str| -> Vec<i32> {
+        threads
+            .iter()
+            .filter(|(name, _)| name.starts_with(prefix))
+            .map(|(_, n)| *n)
+            .collect()
+    };
+    for background in ["index-writer", "tm-writer", "thrd-tantivy-"] {
+        let found = nice(background);
+        assert!(!found.is_empty(), "no {background} thread in {threads:?}");
+        assert!(found.iter().all(|&n| n == 10), "{background}: {threads:?}");
+    }
+    let workers = nice("actix-");
+    assert!(!workers.is_empty(), "{threads:?}");
+    assert!(workers.iter().all(|&n| n == 0), "{threads:?}");
+    drop(server);
+    // and the same priority for all when asked
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::common::start(dir.path(), &["--background-nice", "0"]);
+    assert_eq!(status(&format!("{}/healthz", server.base)), 200);
+    let threads = thread_nice(server.child.id());
+    assert!(threads.iter().all(|(_, n)| *n == 0), "{threads:?}");
+}

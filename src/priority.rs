@@ -1,0 +1,78 @@
+//! CPU priority of the server's background threads.
+//!
+//! Index writers (ours and tantivy's indexing, merging and compressing threads) and the term
+//! recogniser's rebuilds run at a lower priority (a higher nice value) than the threads answering
+//! requests, so that a running import slows down when reads need the CPU instead of slowing the
+//! reads down: the import still gets every cycle reads leave, and all of them when there are none.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+
+/// Names (as the kernel shows them, 15 bytes at most) of the threads that do background work.
+const BACKGROUND: &[&str] = &[
+    "index-writer",
+    "tm-writer",
+    "thrd-tantivy-",
+    "merge_thread_",
+    "segment_update",
+    "docstore-compr",
+    "recogniser",
+];
+
+/// The nice value background threads take (0: the same priority as requests, the default
+/// outside `serve`).
+static BACKGROUND_NICE: AtomicI32 = AtomicI32::new(0);
+
+/// Sets the nice value of background threads, for those running and those started later.
+pub fn set_background_nice(nice: i32) {
+    BACKGROUND_NICE.store(nice, Ordering::Relaxed);
+    lower_background_threads();
+}
+
+/// Gives every background thread of the process the background nice value (Linux; elsewhere a
+/// no-op). Threads started by a background thread inherit it.
+pub fn lower_background_threads() {
+    let nice = BACKGROUND_NICE.load(Ordering::Relaxed);
+    if nice == 0 {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return;
+        };
+        for task in tasks.flatten() {
+            let Ok(tid) = task.file_name().to_string_lossy().parse::<libc::id_t>() else {
+                continue;
+            };
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if BACKGROUND.iter().any(|b| comm.trim_end().starts_with(b)) {
+                set_nice(tid, nice);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
+}
+
+/// Gives the calling thread, a background thread, the background nice value (Linux; elsewhere a
+/// no-op).
+pub fn lower_this_thread() {
+    let nice = BACKGROUND_NICE.load(Ordering::Relaxed);
+    if nice == 0 {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid has no preconditions
+    set_nice(unsafe { libc::gettid() } as libc::id_t, nice);
+    #[cfg(not(target_os = "linux"))]
+    let _ = nice;
+}
+
+#[cfg(target_os = "linux")]
+fn set_nice(tid: libc::id_t, nice: i32) {
+    // SAFETY: setpriority only reads its arguments; on Linux PRIO_PROCESS with a thread id sets
+    // that thread's nice value. Failure (a lower value without the privilege) leaves it as it was.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, tid, nice);
+    }
+}
