@@ -435,10 +435,14 @@ fn russian_stem(word: &str) -> String {
 /// Latin-script pipeline: stem, then fold diacritics; a second key from stemming the folded form.
 fn latin(stemmer: &Stemmer, word: &str) -> (String, String, Option<String>) {
     let norm = fold_diacritics(word);
-    let key = fold_diacritics(&stemmer.stem(word));
+    let mut key = fold_diacritics(&stemmer.stem(word));
+    if key.is_empty() {
+        // the stemmer took every letter (a lone mark before `s`): the word is its own key
+        key = norm.clone();
+    }
     let alt = if norm != word {
         let k = stemmer.stem(&norm).into_owned();
-        (k != key).then_some(k)
+        (k != key && !k.is_empty()).then_some(k)
     } else {
         None
     };

@@ -261,26 +261,32 @@ fn analysis_offsets_always_slice_the_text() {
         "analysis",
         cases() * 4,
         &(0..langs.len(), text),
-        |(l, text)| {
-            let tokens = std::panic::catch_unwind(|| analyze(langs[l], &text))
-                .map_err(|_| TestCaseError::fail(format!("analyze panicked on {text:?}")))?;
-            let chars = text.chars().count();
-            let mut last = 0;
-            for t in &tokens {
-                prop_assert!(t.start < t.end && t.end <= chars, "{t:?} in {text:?}");
-                prop_assert!(
-                    text.is_char_boundary(t.byte_start) && text.is_char_boundary(t.byte_end)
-                );
-                prop_assert!(t.byte_start < t.byte_end && t.byte_end <= text.len());
-                let by_chars: String = text.chars().skip(t.start).take(t.end - t.start).collect();
-                prop_assert_eq!(&by_chars, &text[t.byte_start..t.byte_end]);
-                prop_assert!(t.position >= last, "positions go back in {text:?}");
-                last = t.position;
-                prop_assert!(!t.key.is_empty() && !t.norm.is_empty(), "{t:?}");
-            }
-            Ok(())
-        },
+        |(l, text)| analysis_holds(langs[l], &text),
     );
+}
+
+/// What every analysis must give: tokens whose offsets slice the text, in order, with a key and
+/// a normalised form.
+fn analysis_holds(lang: Lang, text: &str) -> Result<(), TestCaseError> {
+    let tokens = std::panic::catch_unwind(|| analyze(lang, text))
+        .map_err(|_| TestCaseError::fail(format!("analyze panicked on {text:?}")))?;
+    let chars = text.chars().count();
+    let mut last = 0;
+    for t in &tokens {
+        prop_assert!(t.start < t.end && t.end <= chars, "{t:?} in {text:?}");
+        prop_assert!(text.is_char_boundary(t.byte_start) && text.is_char_boundary(t.byte_end));
+        prop_assert!(t.byte_start < t.byte_end && t.byte_end <= text.len());
+        let by_chars: String = text.chars().skip(t.start).take(t.end - t.start).collect();
+        prop_assert_eq!(&by_chars, &text[t.byte_start..t.byte_end]);
+        prop_assert!(t.position >= last, "positions go back in {text:?}");
+        last = t.position;
+        prop_assert!(
+            !t.key.is_empty() && !t.norm.is_empty(),
+            "{t:?} in {lang:?} {text:?}"
+        );
+        prop_assert!(t.alt.as_deref() != Some(""), "{t:?} in {lang:?} {text:?}");
+    }
+    Ok(())
 }
 
 #[test]
@@ -299,6 +305,14 @@ fn found_crashes_stay_fixed() {
             "xliff" => read_xliff(&bytes).err(),
             "csv" => read_glossary(&bytes, Delimiter::Comma, "fuzz").err(),
             "tsv" => read_glossary(&bytes, Delimiter::Tab, "fuzz").err(),
+            // analysis-<lang>-<name>: a text the analysis of <lang> got wrong
+            "analysis" => {
+                let code = name.split('-').nth(1).unwrap_or("");
+                let lang = hexaglot::lang::LangTag::parse(code).unwrap().lang;
+                let text = String::from_utf8(bytes).unwrap();
+                analysis_holds(lang, &text).unwrap_or_else(|e| panic!("{name}: {e}"));
+                continue;
+            }
             _ => continue,
         };
         if let Some(err) = err {
