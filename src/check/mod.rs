@@ -751,20 +751,58 @@ pub fn check_document(
     let tgt = lang_key(&doc.target_lang).ok_or_else(|| {
         CheckError::Invalid(format!("invalid target language {:?}", doc.target_lang))
     })?;
-    let mut ctx = Ctx {
+    let mut order = HashMap::new();
+    for (i, seg) in doc.segments.iter().enumerate() {
+        order.entry(seg.id.clone()).or_insert(i);
+    }
+    let new_ctx = || Ctx {
         recognizer,
         opts,
         filter: ConceptFilter::new(recognizer, opts),
         report: Report::default(),
     };
-    let mut order = HashMap::new();
-    for (i, seg) in doc.segments.iter().enumerate() {
-        order.entry(seg.id.clone()).or_insert(i);
-        check_segment(&mut ctx, &src, &tgt, seg);
+    let check_all = |segments: &[Segment]| {
+        let mut ctx = new_ctx();
+        for seg in segments {
+            check_segment(&mut ctx, &src, &tgt, seg);
+        }
+        ctx.report
+    };
+    // segments are checked on their own, so a long document is split over the cores (the
+    // consistency checks, which compare segments, run after on the whole)
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(doc.segments.len() / SEGMENTS_PER_THREAD)
+        .max(1);
+    let parts: Vec<Report> = if threads == 1 {
+        vec![check_all(&doc.segments)]
+    } else {
+        let size = doc.segments.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = doc
+                .segments
+                .chunks(size)
+                .map(|part| scope.spawn(move || check_all(part)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    let mut ctx = new_ctx();
+    for part in parts {
+        ctx.report.issues.extend(part.issues);
+        if let Some(terms) = part.terms {
+            ctx.report.terms.get_or_insert_with(Vec::new).extend(terms);
+        }
     }
     consistency(&mut ctx, &doc.segments);
     Ok(ctx.report.finish(doc.segments.len(), &order))
 }
+
+/// Fewest segments worth a thread of their own.
+const SEGMENTS_PER_THREAD: usize = 500;
 
 fn check_segment(ctx: &mut Ctx<'_>, src: &str, tgt: &str, seg: &Segment) {
     let id = seg.id.as_str();

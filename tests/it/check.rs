@@ -1346,3 +1346,42 @@ fn a_long_rebuild_is_not_waited_for_and_its_result_follows() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_long_document_split_over_threads_reports_what_its_segments_do() {
+    let (_, r) = &*SHIPPED;
+    let (en, fr) = (devset("en"), devset("fr"));
+    // long enough to be split over threads, with segments that repeat (consistency checks)
+    let segments: Vec<Segment> = (0..1_200)
+        .map(|k| seg(&format!("s{k}"), &en[k % 900], &fr[k % 900]))
+        .collect();
+    let mut opts = CheckOptions::default();
+    opts.include_terms = true;
+    let whole = check_document(r, &doc("en", "fr", segments.clone()), &opts).unwrap();
+    let mut alone = Vec::new();
+    let mut terms = Vec::new();
+    for s in &segments {
+        let one = check_document(r, &doc("en", "fr", vec![s.clone()]), &opts).unwrap();
+        alone.extend(issues(&one));
+        terms.extend(
+            one.terms
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| t.segment_id),
+        );
+    }
+    let per_segment: Vec<_> = issues(&whole)
+        .into_iter()
+        .filter(|i| !i.0.starts_with("inconsistent"))
+        .collect();
+    assert!(per_segment.len() > 200, "{}", per_segment.len());
+    assert_eq!(per_segment, alone);
+    let whole_terms: Vec<String> = whole
+        .terms
+        .unwrap()
+        .into_iter()
+        .map(|t| t.segment_id)
+        .collect();
+    assert_eq!(whole_terms, terms);
+    assert_eq!(whole.summary.segments, 1_200);
+}
