@@ -6,8 +6,9 @@
 #
 #   scripts/load.sh [SECONDS] [CONNECTIONS]      # defaults: 60 s, 32 connections, 2 wrk threads
 #
-# Needs wrk (Debian: apt-get install -y wrk). Prints wrk's throughput and latency percentiles,
-# the figures BENCHMARKS.md records, and the imports that ran meanwhile.
+# Needs wrk (Debian: apt-get install -y wrk) and oha (crates.io; installed into target/tools when
+# missing). Prints throughput and latency percentiles, the figures BENCHMARKS.md records, and the
+# imports that ran meanwhile. LOAD_RATE sets the paced search rate (default 5000/s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -69,9 +70,44 @@ start_imports() {
 search() { LOAD_SEARCH=1 LOAD_LOOKUP=0 LOAD_CHECK=0 wrk "$@" -s scripts/load.lua $url; }
 others=$(( connections / 4 > 0 ? connections / 4 : 1 ))
 
+# paced (open loop): term searches offered at $rate a second whatever the answers take, latency
+# counted from when each request was due (oha --latency-correction), TM lookups and checks at
+# 100 a second each beside them
+rate=${LOAD_RATE:-5000}
+oha=$(command -v oha || true)
+if [ -z "$oha" ]; then
+  [ -x target/tools/bin/oha ] || cargo install oha --locked --root target/tools
+  oha=target/tools/bin/oha
+fi
+python3 - "$data/queries.txt" "$data/search-urls.txt" "$url" <<'PY'
+import math, random, sys, urllib.parse
+words = open(sys.argv[1], encoding="utf-8").read().split("\n")[:-1]
+random.seed(1)
+with open(sys.argv[2], "w", encoding="utf-8") as out:
+    for _ in range(200000):
+        # log-uniform rank: P(rank r) ~ 1/r, as scripts/load.lua draws them
+        r = min(len(words), max(1, int(math.exp(random.random() * math.log(len(words) + 1)))))
+        q = urllib.parse.quote(words[r - 1])
+        out.write(f"{sys.argv[3]}/api/v1/terms/search?q={q}&limit=20\n")
+PY
+lookup='{"text": "The Security Council remains seized of the matter and will continue to follow developments.", "source_lang": "en", "target_langs": ["fr"], "limit": 5}'
+check='{"source_lang": "en", "target_lang": "fr", "segments": [{"id": "1", "source": "Member States are invited to submit their views to the Secretary-General.", "target": "Les États Membres sont invités à communiquer leurs vues au Secrétaire général."}]}'
+
 rm -f target/load-imports.log
 start_server
 start_imports
+echo "== paced, import running: term searches offered at $rate/s, TM lookups and checks at 100/s each"
+$oha -z "${seconds}s" -q 100 -c 4 --worker-threads 1 --no-tui --latency-correction -m POST \
+  -T application/json -d "$lookup" $url/api/v1/tm/lookup > target/load-paced-lookups.txt &
+p1=$!
+$oha -z "${seconds}s" -q 100 -c 4 --worker-threads 1 --no-tui --latency-correction -m POST \
+  -T application/json -d "$check" $url/api/v1/check > target/load-paced-checks.txt &
+p2=$!
+$oha -z "${seconds}s" -q "$rate" -c "$connections" --no-tui --latency-correction \
+  --urls-from-file "$data/search-urls.txt"
+wait $p1 $p2
+echo "== the TM lookups of that run:"; cat target/load-paced-lookups.txt
+echo "== the checks of that run:"; cat target/load-paced-checks.txt
 echo "== mixed, import running: term searches ($(( connections - others )) connections) beside TM lookups and checks ($others)"
 LOAD_SEARCH=0 LOAD_LOOKUP=1 LOAD_CHECK=1 wrk -t1 -c"$others" -d"${seconds}s" --latency \
   -s scripts/load.lua $url > target/load-others.log &
