@@ -8,7 +8,8 @@
 #
 # Needs wrk (Debian: apt-get install -y wrk) and oha (crates.io; installed into target/tools when
 # missing). Prints throughput and latency percentiles, the figures BENCHMARKS.md records, and the
-# imports that ran meanwhile. LOAD_RATE sets the paced search rate (default 5000/s).
+# imports that ran meanwhile. LOAD_RATE sets the paced search rate (default 5000/s);
+# LOAD_PACED_ONLY=1 stops after the paced run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
@@ -112,6 +113,7 @@ $oha -z "${seconds}s" -q "$rate" -c "$connections" --no-tui --latency-correction
 wait $p1 $p2
 echo "== the TM lookups of that run:"; cat target/load-paced-lookups.txt
 echo "== the checks of that run:"; cat target/load-paced-checks.txt
+if [ -n "${LOAD_PACED_ONLY:-}" ]; then exit 0; fi
 echo "== mixed, import running: term searches ($(( connections - others )) connections) beside TM lookups and checks ($others)"
 LOAD_SEARCH=0 LOAD_LOOKUP=1 LOAD_CHECK=1 wrk -t1 -c"$others" -d"${seconds}s" --latency \
   -s scripts/load.lua $url > target/load-others.log &
