@@ -770,10 +770,14 @@ pub fn check_document(
     };
     // segments are checked on their own, so a long document is split over the cores (the
     // consistency checks, which compare segments, run after on the whole)
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(doc.segments.len() / SEGMENTS_PER_THREAD)
-        .max(1);
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads = match doc.segments.len() / SEGMENTS_PER_THREAD {
+        0 | 1 => 1,
+        // asking the system is slow (cgroup files): once
+        parts => parts.min(
+            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        ),
+    };
     let parts: Vec<Report> = if threads == 1 {
         vec![check_all(&doc.segments)]
     } else {
