@@ -308,6 +308,9 @@ pub(crate) fn units(lang: Lang, text: &str, for_term: bool) -> Vec<Unit> {
 /// to three ASCII digits after a lower-case letter, the word having at least two letters before
 /// them. Capitals before the digits are a name (`G77`, `COVID19`), not a footnote.
 fn footnote_digits(surface: &str) -> Option<usize> {
+    if !surface.ends_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
     let letters = surface.trim_end_matches(|c: char| c.is_ascii_digit());
     let digits = surface.len() - letters.len();
     let last = letters.chars().next_back()?;
