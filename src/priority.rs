@@ -1,7 +1,7 @@
 //! CPU priority of the server's background threads.
 //!
-//! Index writers (ours and tantivy's indexing, merging and compressing threads) and the term
-//! recogniser's rebuilds run at a lower priority (a higher nice value) than the threads answering
+//! Imports (parsing the file), index writers (ours and tantivy's indexing, merging and compressing
+//! threads) and the term recogniser's rebuilds run at a lower priority (a higher nice value) than the threads answering
 //! requests, so that a running import slows down when reads need the CPU instead of slowing the
 //! reads down: the import still gets every cycle reads leave, and all of them when there are none.
 
@@ -16,6 +16,7 @@ const BACKGROUND: &[&str] = &[
     "segment_update",
     "docstore-compr",
     "recogniser",
+    "import",
 ];
 
 /// The nice value background threads take (0: the same priority as requests, the default

@@ -73,6 +73,24 @@ impl Default for ServerConfig {
     }
 }
 
+/// Runs `work` (an import) on a thread of its own at the background priority
+/// ([`crate::priority`]), so parsing a large file yields the CPU to requests as indexing does.
+pub(crate) async fn in_background<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("import".into())
+        .spawn(move || {
+            crate::priority::lower_this_thread();
+            let _ = done.send(work());
+        })
+        .map_err(ApiError::internal)?;
+    result
+        .await
+        .map_err(|_| ApiError::internal("the import thread stopped without an answer"))
+}
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {

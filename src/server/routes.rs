@@ -625,7 +625,7 @@ pub(super) async fn import_file(
     }
     let store = state.store.clone();
     let sheet = p.sheet.filter(|s| !s.is_empty());
-    let report = web::block(move || -> Result<_, ApiError> {
+    let report = super::in_background(move || -> Result<_, ApiError> {
         let parsed = format.read_with_sheet(&bytes, sheet.as_deref(), &collection)?;
         let progress: import::Progress = std::sync::Arc::new(move |done, total| {
             if total > 1000 {

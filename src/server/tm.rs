@@ -340,7 +340,7 @@ pub(super) async fn import_tmx(
     filename: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
     let tm = state.tm.clone();
-    let report = web::block(move || -> Result<_, ApiError> {
+    let report = super::in_background(move || -> Result<_, ApiError> {
         let parsed = read_tmx(&bytes)?;
         let collection = opts.collection.clone();
         let progress: Progress = std::sync::Arc::new(move |done, total| {
