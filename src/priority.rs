@@ -55,6 +55,22 @@ pub fn lower_background_threads() {
     let _ = nice;
 }
 
+/// Keeps every background thread at the background nice value from now on: lowers those running,
+/// then looks again every two seconds for new ones (tantivy starts indexing threads of its own
+/// after commits, from whichever thread commits).
+pub fn keep_background_threads_lowered() {
+    if BACKGROUND_NICE.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    lower_background_threads();
+    let _ = std::thread::Builder::new()
+        .name("priority".into())
+        .spawn(|| loop {
+            std::thread::sleep(std::time::Duration::from_secs(2));
+            lower_background_threads();
+        });
+}
+
 /// Gives the calling thread, a background thread, the background nice value (Linux; elsewhere a
 /// no-op).
 pub fn lower_this_thread() {

@@ -320,7 +320,7 @@ pub async fn serve(store: Store, keys: KeyStore, opts: ServeOptions) -> std::io:
         limiter: limits::RateLimiter::default(),
         search_cache: SearchCache::new(opts.config.search_cache_entries),
     };
-    crate::priority::lower_background_threads();
+    crate::priority::keep_background_threads_lowered();
     state.checker.warm(&state.store);
     let server = HttpServer::new(move || app(state.clone()))
         .shutdown_timeout(30)

@@ -227,7 +227,21 @@ fn imports_and_indexing_run_below_the_priority_of_requests() {
     let dir = tempfile::tempdir().unwrap();
     let server = crate::common::start(dir.path(), &[]);
     assert_eq!(status(&format!("{}/healthz", server.base)), 200);
-    let threads = thread_nice(server.child.id());
+    // threads tantivy starts after a commit are found within two seconds
+    let background = |(name, _): &(String, i32)| {
+        ["index-writer", "tm-writer", "thrd-tantivy-"]
+            .iter()
+            .any(|b| name.starts_with(b))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let threads = loop {
+        let threads = thread_nice(server.child.id());
+        let settled = threads.iter().filter(|t| background(t)).all(|t| t.1 == 10);
+        if settled || std::time::Instant::now() > deadline {
+            break threads;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     let nice = |prefix: &str| -> Vec<i32> {
         threads
             .iter()
