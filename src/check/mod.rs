@@ -533,12 +533,31 @@ impl RecognizerCache {
                             ms = took.as_millis() as u64,
                             "term recogniser built"
                         );
-                        slot.built = Some(Built {
+                        let old = slot.built.replace(Built {
                             generation,
                             recognizer: Arc::new(recognizer),
                             took,
                             finished: std::time::Instant::now(),
                         });
+                        ready.notify_all();
+                        drop(slot);
+                        // freeing a large recogniser takes a while: do it here, at background
+                        // priority and without the lock, once the checks using it are done,
+                        // rather than in the last request to let go of it
+                        let mut old = old.map(|b| b.recognizer);
+                        while let Some(r) = old {
+                            match Arc::try_unwrap(r) {
+                                Ok(r) => {
+                                    drop(r);
+                                    old = None;
+                                }
+                                Err(r) => {
+                                    old = Some(r);
+                                    std::thread::sleep(std::time::Duration::from_millis(10));
+                                }
+                            }
+                        }
+                        return;
                     }
                     Ok(Err(e)) => slot.failed = Some(e.to_string()),
                     Err(_) => slot.failed = Some("the build panicked".into()),
