@@ -15,19 +15,10 @@ use std::time::Instant;
 use criterion::{Criterion, Throughput};
 use hexaglot::lang::{analyze, zh_bigrams, LangTag};
 
-const LANGS: [&str; 6] = ["ar", "zh", "en", "fr", "ru", "es"];
+mod common;
+use common::devset;
 
-fn devset(lang: &str) -> Vec<String> {
-    let path = format!(
-        "{}/../shared/corpora/unpc-devset/UNv1.0.devset.{lang}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
+const LANGS: [&str; 6] = ["ar", "zh", "en", "fr", "ru", "es"];
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();

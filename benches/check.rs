@@ -29,22 +29,13 @@ use hexaglot::import::ImportFormat;
 use hexaglot::lang::{analyze, exact_key, Lang, LangTag};
 use hexaglot::model::{Concept, Term, TermStatus};
 
+mod common;
+use common::devset;
+
 const DEFAULT_CONCEPTS: usize = 100_000;
 const TEST_CONCEPTS: usize = 2_000;
 const SEGMENTS: usize = 10_000;
 const LANGS: [&str; 6] = ["ar", "zh", "en", "fr", "ru", "es"];
-
-fn devset(lang: &str) -> Vec<String> {
-    let path = format!(
-        "{}/../shared/corpora/unpc-devset/UNv1.0.devset.{lang}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
 
 /// xorshift64*: deterministic, no dependency.
 struct Rng(u64);

@@ -29,6 +29,9 @@ use hexaglot::import::{apply, ImportFormat, ImportMode, ImportOptions};
 use hexaglot::model::{Concept, LangSection, Term, TermStatus};
 use hexaglot::store::{OpenMode, Store};
 
+mod common;
+use common::devset;
+
 const DEFAULT_CONCEPTS: usize = 100_000;
 /// Concepts when the bench binary runs as a test (`cargo test --benches`).
 const TEST_CONCEPTS: usize = 2_000;
@@ -39,18 +42,6 @@ const SUBJECTS: [&str; 4] = [
     "development",
     "health",
 ];
-
-fn devset(code: &str) -> Vec<String> {
-    let path = format!(
-        "{}/../shared/corpora/unpc-devset/UNv1.0.devset.{code}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{path}: {e}"))
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
 
 /// A window of `len` words (characters for Chinese) of `line`, starting at `at` (wrapped).
 fn window(code: &str, line: &str, at: usize, len: usize) -> String {
