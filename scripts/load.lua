@@ -1,16 +1,11 @@
 -- wrk script: mixed traffic against a hexaglot server, in proportions set by the environment
--- (LOAD_SEARCH, LOAD_LOOKUP, LOAD_CHECK, weights, default 8:1:1). Term searches rotate over words of
--- the six languages; lookups and checks over sentences of the UN devset.
--- Query words: one a line, most frequent first (scripts/load.sh writes them from the UN devset);
--- a word is drawn with probability falling as 1/rank (Zipf), as real term lookups are.
-local words = {}
-for line in io.lines(os.getenv("LOAD_WORDS") or "target/load-data/queries.txt") do
-  words[#words + 1] = line
-end
-local function zipf_word()
-  -- log-uniform rank: P(rank r) ~ 1/r
-  local r = math.floor(math.exp(math.random() * math.log(#words + 1)))
-  return words[math.max(1, math.min(#words, r))]
+-- (LOAD_SEARCH, LOAD_LOOKUP, LOAD_CHECK, weights, default 8:1:1). Term searches draw words of the six
+-- languages; lookups and checks rotate over five English sentences.
+-- Search paths: one a line, already drawn with Zipf frequencies (scripts/load.sh writes them from
+-- the UN devset); each search takes one at random.
+local paths = {}
+for line in io.lines(os.getenv("LOAD_PATHS") or "target/load-data/search-paths.txt") do
+  paths[#paths + 1] = line
 end
 local sentences = {
   "The General Assembly adopted the resolution on the rights of the child without a vote.",
@@ -27,16 +22,11 @@ local weights = {
 local total = weights[1] + weights[2] + weights[3]
 local n = 0
 
-local function urlencode(s)
-  return (s:gsub("[^%w%-%._~]", function(c) return string.format("%%%02X", string.byte(c)) end))
-end
-
 request = function()
   n = n + 1
   local slot = n % total
   if slot < weights[1] then
-    local w = zipf_word()
-    return wrk.format("GET", "/api/v1/terms/search?q=" .. urlencode(w) .. "&limit=20")
+    return wrk.format("GET", paths[math.random(#paths)])
   elseif slot < weights[1] + weights[2] then
     local s = sentences[(n % #sentences) + 1]
     local body = '{"text": "' .. s .. '", "source_lang": "en", "target_langs": ["fr"], "limit": 5}'

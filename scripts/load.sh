@@ -28,10 +28,11 @@ data=target/load-data
 rm -rf "$data" && mkdir -p "$data"
 cp -r target/bench-termbase-100000/termbase "$data/termbase"
 cp -r target/bench-tm-100000/tm "$data/tm"
-# query words: the 1,000 most frequent words of each language of the UN devset (Chinese: of the
-# two-character sequences), most frequent first across languages
-python3 - "$data/queries.txt" <<'PY'
-import collections, re, sys
+# search paths: the 1,000 most frequent words of each language of the UN devset (Chinese: of the
+# two-character sequences), ranked across languages, drawn 200,000 times with probability falling
+# as 1/rank (Zipf), as real term lookups are; wrk (load.lua) and oha both take them from this list
+python3 - "$data/search-paths.txt" <<'PY'
+import collections, math, random, re, sys, urllib.parse
 base = "../shared/corpora/unpc-devset/UNv1.0.devset."
 ranked = []
 for lang in ["ar", "en", "es", "fr", "ru", "zh"]:
@@ -43,7 +44,13 @@ for lang in ["ar", "en", "es", "fr", "ru", "zh"]:
     for rank, (w, _) in enumerate(collections.Counter(words).most_common(1000)):
         ranked.append((rank, lang, w))
 ranked.sort()
-open(sys.argv[1], "w", encoding="utf-8").write("".join(w + "\n" for _, _, w in ranked))
+words = [w for _, _, w in ranked]
+random.seed(1)
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    for _ in range(200000):
+        # log-uniform rank: P(rank r) ~ 1/r
+        r = min(len(words), max(1, int(math.exp(random.random() * math.log(len(words) + 1)))))
+        out.write(f"/api/v1/terms/search?q={urllib.parse.quote(words[r - 1])}&limit=20\n")
 PY
 key=$(target/release/hexaglot keys add --role admin --name load --data-dir "$data")
 url=http://127.0.0.1:18080
@@ -84,17 +91,7 @@ if [ -z "$oha" ]; then
   [ -x target/tools/bin/oha ] || cargo install oha --locked --root target/tools
   oha=target/tools/bin/oha
 fi
-python3 - "$data/queries.txt" "$data/search-urls.txt" "$url" <<'PY'
-import math, random, sys, urllib.parse
-words = open(sys.argv[1], encoding="utf-8").read().split("\n")[:-1]
-random.seed(1)
-with open(sys.argv[2], "w", encoding="utf-8") as out:
-    for _ in range(200000):
-        # log-uniform rank: P(rank r) ~ 1/r, as scripts/load.lua draws them
-        r = min(len(words), max(1, int(math.exp(random.random() * math.log(len(words) + 1)))))
-        q = urllib.parse.quote(words[r - 1])
-        out.write(f"{sys.argv[3]}/api/v1/terms/search?q={q}&limit=20\n")
-PY
+sed "s#^#$url#" "$data/search-paths.txt" > "$data/search-urls.txt"
 lookup='{"text": "The Security Council remains seized of the matter and will continue to follow developments.", "source_lang": "en", "target_langs": ["fr"], "limit": 5}'
 check='{"source_lang": "en", "target_lang": "fr", "segments": [{"id": "1", "source": "Member States are invited to submit their views to the Secretary-General.", "target": "Les États Membres sont invités à communiquer leurs vues au Secrétaire général."}]}'
 
