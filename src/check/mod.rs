@@ -483,18 +483,25 @@ impl RecognizerCache {
                 .filter(long)
                 .is_some_and(|b| b.finished.elapsed() < 2 * b.took);
             if !slot.building && !resting {
-                slot.building = true;
-                slot.failed = None;
-                self.spawn_build(store.clone());
+                self.start_build(&mut slot, store);
             }
             if let Some(b) = slot.built.as_ref().filter(long) {
                 return Ok(b.recognizer.clone());
             }
+            // the build could not start, or (after the wait) failed
+            let failure = |slot: &Slot| {
+                slot.failed.as_ref().map(|e| {
+                    StoreError::Index(tantivy::TantivyError::InternalError(format!(
+                        "building the term recogniser: {e}"
+                    )))
+                })
+            };
+            if let Some(e) = failure(&slot) {
+                return Err(e);
+            }
             slot = ready.wait(slot).unwrap_or_else(|e| e.into_inner());
-            if let Some(e) = &slot.failed {
-                return Err(StoreError::Index(tantivy::TantivyError::InternalError(
-                    format!("building the term recogniser: {e}"),
-                )));
+            if let Some(e) = failure(&slot) {
+                return Err(e);
             }
         }
     }
@@ -505,14 +512,17 @@ impl RecognizerCache {
         let (lock, _) = &*self.shared;
         let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
         if slot.built.is_none() && !slot.building {
-            slot.building = true;
-            self.spawn_build(store.clone());
+            self.start_build(&mut slot, store);
         }
         slot.built.is_some()
     }
 
-    fn spawn_build(&self, store: Store) {
+    /// Starts a build on a thread of its own; `slot` is the caller's hold on the lock.
+    fn start_build(&self, slot: &mut Slot, store: &Store) {
+        slot.building = true;
+        slot.failed = None;
         let shared = self.shared.clone();
+        let store = store.clone();
         let spawned = std::thread::Builder::new()
             .name("recogniser".into())
             .spawn(move || {
@@ -524,7 +534,7 @@ impl RecognizerCache {
                 let (lock, ready) = &*shared;
                 let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
                 slot.building = false;
-                match result {
+                let old = match result {
                     Ok(Ok(recognizer)) => {
                         let took = started.elapsed();
                         tracing::info!(
@@ -533,43 +543,37 @@ impl RecognizerCache {
                             ms = took.as_millis() as u64,
                             "term recogniser built"
                         );
-                        let old = slot.built.replace(Built {
+                        slot.built.replace(Built {
                             generation,
                             recognizer: Arc::new(recognizer),
                             took,
                             finished: std::time::Instant::now(),
-                        });
-                        ready.notify_all();
-                        drop(slot);
-                        // freeing a large recogniser takes a while: do it here, at background
-                        // priority and without the lock, once the checks using it are done,
-                        // rather than in the last request to let go of it
-                        let mut old = old.map(|b| b.recognizer);
-                        while let Some(r) = old {
-                            match Arc::try_unwrap(r) {
-                                Ok(r) => {
-                                    drop(r);
-                                    old = None;
-                                }
-                                Err(r) => {
-                                    old = Some(r);
-                                    std::thread::sleep(std::time::Duration::from_millis(10));
-                                }
-                            }
-                        }
-                        return;
+                        })
                     }
-                    Ok(Err(e)) => slot.failed = Some(e.to_string()),
-                    Err(_) => slot.failed = Some("the build panicked".into()),
-                }
+                    Ok(Err(e)) => {
+                        slot.failed = Some(e.to_string());
+                        None
+                    }
+                    Err(_) => {
+                        slot.failed = Some("the build panicked".into());
+                        None
+                    }
+                };
                 ready.notify_all();
+                drop(slot);
+                // freeing a large recogniser takes a while: do it here, at background priority
+                // and without the lock, once the checks using it are done, rather than in the
+                // last request to let go of it
+                if let Some(mut old) = old.map(|b| b.recognizer) {
+                    while let Err(still) = Arc::try_unwrap(old) {
+                        old = still;
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                }
             });
         if let Err(e) = spawned {
-            let (lock, ready) = &*self.shared;
-            let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
             slot.building = false;
             slot.failed = Some(format!("no thread for the build: {e}"));
-            ready.notify_all();
         }
     }
 }
