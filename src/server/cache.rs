@@ -48,18 +48,14 @@ impl ResponseCache {
             return None;
         }
         let mut h = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if h.generation < generation {
-            h.hot.clear();
-            h.cold.clear();
-            h.generation = generation;
-        }
-        let found = match h.hot.get(key) {
-            _ if h.generation != generation => None,
-            Some(body) => Some(body.clone()),
-            None => h.cold.remove(key).inspect(|body| {
-                let body = body.clone();
-                insert(&mut h, self.capacity, key.to_string(), body);
-            }),
+        let found = if !h.at(generation) {
+            None
+        } else if let Some(body) = h.hot.get(key) {
+            Some(body.clone())
+        } else {
+            h.cold.remove(key).inspect(|body| {
+                h.insert(self.capacity, key.to_string(), body.clone());
+            })
         };
         drop(h);
         let counter = if found.is_some() {
@@ -78,14 +74,8 @@ impl ResponseCache {
             return;
         }
         let mut h = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        // generations only grow: a newer one starts the cache again, an older one is stale
-        if h.generation < generation {
-            h.hot.clear();
-            h.cold.clear();
-            h.generation = generation;
-        }
-        if h.generation == generation {
-            insert(&mut h, self.capacity, key, body);
+        if h.at(generation) {
+            h.insert(self.capacity, key, body);
         }
     }
 
@@ -98,11 +88,24 @@ impl ResponseCache {
     }
 }
 
-fn insert(h: &mut Halves, capacity: usize, key: String, body: Bytes) {
-    if h.hot.len() >= capacity.div_ceil(2) {
-        h.cold = std::mem::take(&mut h.hot);
+impl Halves {
+    /// Moves on to `generation` when it is newer (generations only grow: a newer one starts the
+    /// cache again); false when it is older, so its entries are stale.
+    fn at(&mut self, generation: u64) -> bool {
+        if self.generation < generation {
+            self.hot.clear();
+            self.cold.clear();
+            self.generation = generation;
+        }
+        self.generation == generation
     }
-    h.hot.insert(key, body);
+
+    fn insert(&mut self, capacity: usize, key: String, body: Bytes) {
+        if self.hot.len() >= capacity.div_ceil(2) {
+            self.cold = std::mem::take(&mut self.hot);
+        }
+        self.hot.insert(key, body);
+    }
 }
 
 #[cfg(test)]
