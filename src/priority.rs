@@ -23,15 +23,15 @@ const BACKGROUND: &[&str] = &[
 /// outside `serve`).
 static BACKGROUND_NICE: AtomicI32 = AtomicI32::new(0);
 
-/// Sets the nice value of background threads, for those running and those started later.
+/// Sets the nice value background threads take: those that lower themselves as they start
+/// ([`lower_this_thread`]) and those [`keep_background_threads_lowered`] finds.
 pub fn set_background_nice(nice: i32) {
     BACKGROUND_NICE.store(nice, Ordering::Relaxed);
-    lower_background_threads();
 }
 
 /// Gives every background thread of the process the background nice value (Linux; elsewhere a
 /// no-op). Threads started by a background thread inherit it.
-pub fn lower_background_threads() {
+fn lower_background_threads() {
     let nice = BACKGROUND_NICE.load(Ordering::Relaxed);
     if nice == 0 {
         return;
