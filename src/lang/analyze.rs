@@ -343,35 +343,27 @@ type Normalised = (String, String, Option<String>);
 /// Words normalised so far on this thread, per language: texts repeat their words, and a word's
 /// normalisation (NFKC, case folding, stemming) costs far more than looking it up. Bounded: the
 /// cache starts again empty when it holds [`WORD_CACHE_WORDS`] words.
-struct WordCache {
-    maps: [rustc_hash::FxHashMap<Box<str>, Option<Normalised>>; 7],
-    words: usize,
-}
+type WordCache = [rustc_hash::FxHashMap<Box<str>, Option<Normalised>>; 7];
 
 const WORD_CACHE_WORDS: usize = 1 << 17;
 
 thread_local! {
-    static WORD_CACHE: std::cell::RefCell<WordCache> = std::cell::RefCell::new(WordCache {
-        maps: Default::default(),
-        words: 0,
-    });
+    static WORD_CACHE: std::cell::RefCell<WordCache> = std::cell::RefCell::new(Default::default());
 }
 
-/// [`normalise_word`] through this thread's [`WordCache`].
+/// [`normalise_word`] through this thread's [`WordCache`] (one map per language).
 fn normalise_cached(lang: Lang, surface: &str) -> Option<Normalised> {
     let slot = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(6);
     WORD_CACHE.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some(hit) = cache.maps[slot].get(surface) {
+        let mut maps = cache.borrow_mut();
+        if let Some(hit) = maps[slot].get(surface) {
             return hit.clone();
         }
         let out = normalise_word(lang, surface);
-        if cache.words >= WORD_CACHE_WORDS {
-            cache.maps.iter_mut().for_each(|m| m.clear());
-            cache.words = 0;
+        if maps.iter().map(|m| m.len()).sum::<usize>() >= WORD_CACHE_WORDS {
+            maps.iter_mut().for_each(|m| m.clear());
         }
-        cache.words += 1;
-        cache.maps[slot].insert(surface.into(), out.clone());
+        maps[slot].insert(surface.into(), out.clone());
         out
     })
 }
