@@ -67,6 +67,11 @@ pub struct ServeArgs {
     /// answered from memory until the next write); 0 turns the cache off.
     #[arg(long, env = "HEXAGLOT_SEARCH_CACHE", default_value_t = server::DEFAULT_SEARCH_CACHE_ENTRIES)]
     search_cache: usize,
+    /// Longest time, in milliseconds, a commit spends answering the cached term searches again
+    /// before readers see it (the write returns after it); 0: the cache starts empty after each
+    /// write.
+    #[arg(long, env = "HEXAGLOT_SEARCH_CACHE_WARM_MS", default_value_t = server::DEFAULT_SEARCH_CACHE_WARM_MS)]
+    search_cache_warm_ms: u64,
     /// Nice value of the threads that import, index, merge and rebuild (0-19): higher lets
     /// requests take the CPU from a running import; 0 gives both the same priority.
     #[arg(long, env = "HEXAGLOT_BACKGROUND_NICE", default_value_t = 10, value_parser = clap::value_parser!(i32).range(0..=19))]
@@ -87,6 +92,7 @@ struct ConfigFile {
     rate_limit: Option<u32>,
     request_timeout: Option<u64>,
     search_cache: Option<usize>,
+    search_cache_warm_ms: Option<u64>,
     background_nice: Option<i32>,
 }
 
@@ -120,6 +126,7 @@ fn apply_file(args: &mut ServeArgs, file: ConfigFile, matches: Option<&ArgMatche
         rate_limit,
         request_timeout,
         search_cache,
+        search_cache_warm_ms,
         background_nice
     );
     if let Some(dir) = file.data_dir {
@@ -155,6 +162,7 @@ pub fn run(mut args: ServeArgs, matches: Option<&ArgMatches>) -> anyhow::Result<
             rate_limit_per_minute: args.rate_limit,
             request_timeout: Duration::from_secs(args.request_timeout.max(1)),
             search_cache_entries: args.search_cache,
+            search_cache_warm: Duration::from_millis(args.search_cache_warm_ms),
         },
     };
     actix_web::rt::System::new()

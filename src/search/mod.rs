@@ -17,7 +17,7 @@ use tantivy::query::{
     BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{TantivyDocument, Term};
+use tantivy::{Searcher, TantivyDocument, Term};
 
 use crate::lang::{analyze, exact_key, zh_bigrams, Lang, LangTag, Token};
 use crate::model::{Concept, TermStatus};
@@ -205,8 +205,18 @@ fn typo_distance(len: usize) -> u8 {
     }
 }
 
-/// Searches the termbase.
+/// Searches the termbase's last commit.
 pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, SearchError> {
+    search_in(&store.searcher(), store.fields(), req)
+}
+
+/// Searches the commit `searcher` reads (one that readers may not see yet, when a new commit's
+/// answers are computed before it is published).
+pub fn search_in(
+    searcher: &Searcher,
+    fields: &Fields,
+    req: &SearchRequest,
+) -> Result<SearchResponse, SearchError> {
     let started = Instant::now();
     let q = crate::lang::nfc(req.q.trim());
     let chars = q.chars().count();
@@ -232,7 +242,6 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
             req.offset
         )));
     }
-    let fields = store.fields();
     let analysed: Vec<Analysed> = match &req.lang {
         Some(tag) => vec![Analysed {
             lang: tag.lang,
@@ -258,7 +267,6 @@ pub fn search(store: &Store, req: &SearchRequest) -> Result<SearchResponse, Sear
             })
             .collect(),
     };
-    let searcher = store.searcher();
     let filters = filter_queries(fields, req);
     let with_filters = |query: Box<dyn Query>| -> Box<dyn Query> {
         if filters.is_empty() {

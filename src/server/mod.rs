@@ -54,10 +54,15 @@ pub struct ServerConfig {
     pub request_timeout: std::time::Duration,
     /// Term-search responses kept for the current commit (0: none).
     pub search_cache_entries: usize,
+    /// Longest time a commit spends answering the cached searches again before it is published
+    /// (zero: the cache starts empty after each commit).
+    pub search_cache_warm: std::time::Duration,
 }
 
 /// Term-search responses kept by default.
 pub const DEFAULT_SEARCH_CACHE_ENTRIES: usize = 10_000;
+/// Longest warm-up of the search cache on a commit by default, in milliseconds.
+pub const DEFAULT_SEARCH_CACHE_WARM_MS: u64 = 1_000;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -69,6 +74,7 @@ impl Default for ServerConfig {
             rate_limit_per_minute: 0,
             request_timeout: std::time::Duration::from_secs(60),
             search_cache_entries: DEFAULT_SEARCH_CACHE_ENTRIES,
+            search_cache_warm: std::time::Duration::from_millis(DEFAULT_SEARCH_CACHE_WARM_MS),
         }
     }
 }
@@ -128,6 +134,18 @@ impl Default for SearchCache {
 }
 
 impl AppState {
+    /// From now on, each commit of the termbase answers the cached searches again before it is
+    /// published, within `config.search_cache_warm` (see [`cache`]).
+    pub fn warm_search_cache_on_commit(&self) {
+        if self.config.search_cache_entries > 0 && !self.config.search_cache_warm.is_zero() {
+            routes::warm_search_cache_on_commit(
+                &self.store,
+                self.search_cache.0.clone(),
+                self.config.search_cache_warm,
+            );
+        }
+    }
+
     /// Checks the caller's key against the role a route needs.
     /// No key: allowed to read when anonymous read is on, else 401. Unknown key: 401. A known key
     /// with too small a role: 403.
@@ -322,6 +340,7 @@ pub async fn serve(store: Store, keys: KeyStore, opts: ServeOptions) -> std::io:
     };
     crate::priority::keep_background_threads_lowered();
     state.checker.warm(&state.store);
+    state.warm_search_cache_on_commit();
     let server = HttpServer::new(move || app(state.clone()))
         .shutdown_timeout(30)
         .bind(&opts.bind)?;

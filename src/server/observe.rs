@@ -229,6 +229,13 @@ pub fn render(state: &AppState) -> String {
         out,
         "hexaglot_search_cache_lookups_total{{result=\"miss\"}} {misses}"
     );
+    out.push_str("# HELP hexaglot_search_cache_warmed_total Term searches answered again on a new commit before it was published.\n");
+    out.push_str("# TYPE hexaglot_search_cache_warmed_total counter\n");
+    let _ = writeln!(
+        out,
+        "hexaglot_search_cache_warmed_total {}",
+        state.search_cache.0.warmed()
+    );
     let stats = state.store.payload().stats;
     out.push_str("# HELP hexaglot_concepts Concepts in the termbase, by collection.\n");
     out.push_str("# TYPE hexaglot_concepts gauge\n");

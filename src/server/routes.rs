@@ -121,7 +121,27 @@ pub(super) async fn search_terms(
     params: web::Query<SearchParams>,
 ) -> Result<HttpResponse, ApiError> {
     state.require(&req, Role::Reader)?;
-    let p = params.into_inner();
+    let request = search_request(params.into_inner())?;
+    // the same query on the same commit has the same answer
+    let generation = state.store.searcher().generation().generation_id();
+    let key = req.query_string().to_string();
+    if let Some(body) = state.search_cache.0.get(generation, &key) {
+        return Ok(HttpResponse::Ok()
+            .content_type("application/json")
+            .insert_header(("X-Cache", "hit"))
+            .body(body));
+    }
+    let store = state.store.clone();
+    let body =
+        web::block(move || search_body(&store.searcher(), store.fields(), &request)).await??;
+    state.search_cache.0.put(generation, key, body.clone());
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header(("X-Cache", "miss"))
+        .body(body))
+}
+
+fn search_request(p: SearchParams) -> Result<SearchRequest, ApiError> {
     let statuses = list(&p.status)
         .iter()
         .map(|s| {
@@ -129,7 +149,7 @@ pub(super) async fn search_terms(
                 .map_err(|e| ApiError::bad_request(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let request = SearchRequest {
+    Ok(SearchRequest {
         q: p.q.unwrap_or_default(),
         lang: p
             .lang
@@ -145,24 +165,48 @@ pub(super) async fn search_terms(
         limit: p.limit.unwrap_or(search::DEFAULT_LIMIT),
         offset: p.offset.unwrap_or(0),
         collections: list(&p.collection),
-    };
-    // the same query on the same commit has the same answer
-    let generation = state.store.searcher().generation().generation_id();
-    let key = req.query_string().to_string();
-    if let Some(body) = state.search_cache.0.get(generation, &key) {
-        return Ok(HttpResponse::Ok()
-            .content_type("application/json")
-            .insert_header(("X-Cache", "hit"))
-            .body(body));
-    }
-    let store = state.store.clone();
-    let response = web::block(move || search::search(&store, &request)).await??;
-    let body = web::Bytes::from(serde_json::to_vec(&response).map_err(ApiError::internal)?);
-    state.search_cache.0.put(generation, key, body.clone());
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header(("X-Cache", "miss"))
-        .body(body))
+    })
+}
+
+/// The response body of a search on the commit `searcher` reads.
+fn search_body(
+    searcher: &tantivy::Searcher,
+    fields: &crate::store::Fields,
+    request: &SearchRequest,
+) -> Result<web::Bytes, ApiError> {
+    let response = search::search_in(searcher, fields, request)?;
+    Ok(web::Bytes::from(
+        serde_json::to_vec(&response).map_err(ApiError::internal)?,
+    ))
+}
+
+/// Answers the cached searches again on each new commit before it is published (see
+/// [`super::cache`]), within `budget`, on all cores at the background priority.
+pub(super) fn warm_search_cache_on_commit(
+    store: &crate::store::Store,
+    cache: std::sync::Arc<super::cache::ResponseCache>,
+    budget: std::time::Duration,
+) {
+    let fields = store.fields().clone();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    store.set_warmer(std::sync::Arc::new(move |searcher: &tantivy::Searcher| {
+        let started = std::time::Instant::now();
+        let generation = searcher.generation().generation_id();
+        let warmed = cache.warm(generation, threads, budget, |query_string| {
+            let params = web::Query::<SearchParams>::from_query(query_string).ok()?;
+            let request = search_request(params.into_inner()).ok()?;
+            search_body(searcher, &fields, &request).ok()
+        });
+        if warmed.held > 0 {
+            tracing::info!(
+                generation,
+                answered = warmed.answered,
+                held = warmed.held,
+                ms = started.elapsed().as_millis() as u64,
+                "search cache warmed for the new commit"
+            );
+        }
+    }));
 }
 
 /// The collection an item belongs to.

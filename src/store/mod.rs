@@ -9,6 +9,7 @@
 mod schema;
 mod stats;
 pub mod tm;
+mod warm;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDo
 
 pub use schema::{doc_key, Fields, MatchInfo, TermInfo, TokenKeys, LANG_SEP, SCHEMA_VERSION};
 pub use stats::{CollectionStats, Stats};
+pub use warm::WarmFn;
 
 use crate::lang::{register_tokenizers, Lang};
 use crate::model::Concept;
@@ -116,6 +118,8 @@ struct Shared {
     payload: RwLock<Payload>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Registered with the reader (which holds it weakly).
+    warmer: Arc<warm::WarmerSlot>,
 }
 
 /// The termbase: cheap to clone, shared by every request.
@@ -232,8 +236,11 @@ impl Store {
             index
         };
         register_tokenizers(index.tokenizers());
+        let warmer = Arc::new(warm::WarmerSlot::default());
+        let weak_warmer: std::sync::Weak<dyn tantivy::Warmer> = Arc::downgrade(&warmer) as _;
         let reader = index
             .reader_builder()
+            .warmers(vec![weak_warmer])
             .reload_policy(match mode {
                 OpenMode::ReadWrite => ReloadPolicy::Manual,
                 OpenMode::ReadOnly => ReloadPolicy::OnCommitWithDelay,
@@ -248,6 +255,7 @@ impl Store {
             payload: RwLock::new(payload.clone()),
             jobs: Mutex::new(None),
             thread: Mutex::new(None),
+            warmer,
         });
         if mode == OpenMode::ReadWrite {
             let writer: IndexWriter = index.writer(WRITER_MEMORY).map_err(|e| match e {
@@ -291,6 +299,12 @@ impl Store {
     /// A searcher on the last commit.
     pub fn searcher(&self) -> Searcher {
         self.shared.reader.searcher()
+    }
+
+    /// Runs `warm` on the searcher of every later commit before readers get it; the write that
+    /// made the commit returns after it. Replaces the one set before.
+    pub fn set_warmer(&self, warm: WarmFn) {
+        self.shared.warmer.set(warm);
     }
 
     /// Reloads a read-only store's view (read-write stores are always current).

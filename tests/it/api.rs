@@ -761,6 +761,67 @@ async fn exports_round_trip_through_import() {
 }
 
 #[actix_web::test]
+async fn a_commit_answers_the_cached_searches_again_before_readers_see_it() {
+    let fx = Fixture::new();
+    fx.state.warm_search_cache_on_commit();
+    let app = init_service(app(fx.state.clone())).await;
+    let asked = search_uri("budapest", "&limit=5");
+    let other = search_uri("Hanoi", "");
+    let cache_of = |h: &actix_web::http::header::HeaderMap| {
+        h.get("x-cache").unwrap().to_str().unwrap().to_string()
+    };
+    let (_, headers, before) = send(&app, request(Method::GET, &asked, None, None)).await;
+    assert_eq!(cache_of(&headers), "miss");
+    assert_eq!(before["total"], 0);
+    // a write: the cached query was answered again on the new commit, so the first search after
+    // the write is a hit, and it already sees the write
+    let concept = json!({"languages": {"en": {"terms": [{"text": "Budapest Convention"}]}}});
+    let (status, _, _) = send(
+        &app,
+        request(
+            Method::PUT,
+            "/api/v1/concepts/budapest",
+            Some(&fx.editor),
+            Some(concept),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, headers, after) = send(&app, request(Method::GET, &asked, None, None)).await;
+    assert_eq!(cache_of(&headers), "hit");
+    assert_eq!(hit_ids(&after), ["budapest"]);
+    // a query that was never asked is searched when asked
+    let (_, headers, hanoi) = send(&app, request(Method::GET, &other, None, None)).await;
+    assert_eq!(cache_of(&headers), "miss");
+    assert!(hanoi["total"].as_u64().unwrap() > 0, "{hanoi}");
+    let (status, _, _) = send(
+        &app,
+        request(
+            Method::DELETE,
+            "/api/v1/concepts/budapest",
+            Some(&fx.editor),
+            None,
+        ),
+    )
+    .await;
+    assert!(status.is_success(), "{status}");
+    for uri in [&asked, &other] {
+        let (_, headers, _) = send(&app, request(Method::GET, uri, None, None)).await;
+        assert_eq!(cache_of(&headers), "hit", "{uri}");
+    }
+    let (_, _, gone) = send(&app, request(Method::GET, &asked, None, None)).await;
+    assert_eq!(gone["total"], 0);
+    let (_, metrics) = get(&app, "/metrics", None).await;
+    assert!(
+        metrics
+            .as_str()
+            .unwrap()
+            .contains("hexaglot_search_cache_warmed_total 3"),
+        "{metrics}"
+    );
+}
+
+#[actix_web::test]
 async fn repeated_searches_come_from_the_cache_until_the_next_write() {
     let fx = Fixture::new();
     let app = init_service(app(fx.state.clone())).await;
