@@ -50,6 +50,9 @@ pub enum ImportFormat {
     Xlsx,
     /// TMX 1.4b translation memory (goes to the TM, see [`crate::tm::import_tmx`]).
     Tmx,
+    /// XLIFF 1.2 or 2.x bilingual file: its translated segments go to the TM as units
+    /// ([`crate::formats::xliff::read_xliff_units`]).
+    Xliff,
 }
 
 impl ImportFormat {
@@ -61,6 +64,7 @@ impl ImportFormat {
             ImportFormat::Tbx => "tbx",
             ImportFormat::Xlsx => "xlsx",
             ImportFormat::Tmx => "tmx",
+            ImportFormat::Xliff => "xliff",
         }
     }
 
@@ -72,6 +76,7 @@ impl ImportFormat {
             "tbx" | "martif" => Some(ImportFormat::Tbx),
             "xlsx" => Some(ImportFormat::Xlsx),
             "tmx" => Some(ImportFormat::Tmx),
+            "xliff" | "xlf" | "sdlxliff" | "mqxliff" => Some(ImportFormat::Xliff),
             _ => None,
         }
     }
@@ -82,7 +87,7 @@ impl ImportFormat {
     }
 
     /// Guesses the format from the content: a zip archive (`PK\x03\x04`) means XLSX, a `<tmx` root
-    /// TMX, a `<tbx` or
+    /// TMX, an `<xliff` root XLIFF, a `<tbx` or
     /// `<martif` root TBX; otherwise a tab in the first line means TSV, a comma CSV.
     pub fn sniff(bytes: &[u8]) -> Option<ImportFormat> {
         if bytes.starts_with(b"PK\x03\x04") {
@@ -96,6 +101,9 @@ impl ImportFormat {
         let lower = text.to_ascii_lowercase();
         if lower.contains("<tmx") {
             return Some(ImportFormat::Tmx);
+        }
+        if lower.contains("<xliff") {
+            return Some(ImportFormat::Xliff);
         }
         if lower.contains("<martif") || lower.contains("<tbx") {
             return Some(ImportFormat::Tbx);
@@ -128,14 +136,30 @@ impl ImportFormat {
             ImportFormat::Tsv => read_glossary(bytes, Delimiter::Tab, collection),
             ImportFormat::Tbx => crate::formats::tbx::read_tbx(bytes, collection),
             ImportFormat::Xlsx => crate::formats::xlsx::read_xlsx(bytes, sheet, collection),
-            ImportFormat::Tmx => Err(FormatError {
-                format: "tmx",
+            ImportFormat::Tmx | ImportFormat::Xliff => Err(FormatError {
+                format: self.name(),
                 issues: vec![crate::formats::issue(
                     1,
                     1,
-                    "a TMX file is a translation memory, not a glossary",
+                    format!(
+                        "a {} file is a translation memory, not a glossary",
+                        self.name().to_uppercase()
+                    ),
                 )],
             }),
+        }
+    }
+
+    /// True for the formats whose content goes to the translation memory.
+    pub fn is_memory(self) -> bool {
+        matches!(self, ImportFormat::Tmx | ImportFormat::Xliff)
+    }
+
+    /// Reads a translation-memory file of this format (TMX, or XLIFF's translated segments).
+    pub fn read_memory(self, bytes: &[u8]) -> Result<crate::formats::tmx::ParsedTmx, FormatError> {
+        match self {
+            ImportFormat::Xliff => crate::formats::xliff::read_xliff_units(bytes),
+            _ => crate::formats::tmx::read_tmx(bytes),
         }
     }
 }

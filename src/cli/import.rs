@@ -16,10 +16,10 @@ pub struct ImportArgs {
     #[command(flatten)]
     data: DataDir,
     /// The file: a glossary in CSV, TSV (UTF-8 or UTF-16 with BOM), TBX (2019 or v2 `martif`) or
-    /// XLSX, or a translation memory in TMX.
+    /// XLSX, or a translation memory in TMX or XLIFF 1.2/2.x (its translated segments).
     file: PathBuf,
     /// File format; guessed from the extension or the content when absent.
-    #[arg(long, value_parser = ["csv", "tsv", "tbx", "xlsx", "tmx"])]
+    #[arg(long, value_parser = ["csv", "tsv", "tbx", "xlsx", "tmx", "xliff"])]
     format: Option<String>,
     /// XLSX: the sheet to read (the first one by default).
     #[arg(long)]
@@ -53,7 +53,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     }
     .with_context(|| {
         format!(
-            "{}: cannot tell the format; pass --format csv, tsv, tbx or xlsx",
+            "{}: cannot tell the format; pass --format csv, tsv, tbx, xlsx, tmx or xliff",
             args.file.display()
         )
     })?;
@@ -61,8 +61,8 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     if let Some(server) = &args.server {
         return remote(&args, server, format, bytes);
     }
-    if format == ImportFormat::Tmx {
-        return import_tmx(&args, mode, &bytes);
+    if format.is_memory() {
+        return import_memory(&args, format, mode, &bytes);
     }
     let parsed = match format.read_with_sheet(&bytes, args.sheet.as_deref(), &args.collection) {
         Ok(p) => p,
@@ -109,11 +109,12 @@ fn print_report(report: &ImportReport, json: bool) -> anyhow::Result<()> {
             None => eprintln!("warning: {}", w.message),
         }
     }
-    if report.format == "tmx" {
+    if report.format == "tmx" || report.format == "xliff" {
         let u = &report.units;
         println!(
-            "{}tmx into {:?}: {} units added, {} duplicates",
+            "{}{} into {:?}: {} units added, {} duplicates",
             if report.dry_run { "dry run: " } else { "" },
+            report.format,
             report.collection,
             u.added,
             u.duplicates
@@ -183,10 +184,11 @@ fn remote(
     }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&value)?);
-    } else if format == ImportFormat::Tmx {
+    } else if format.is_memory() {
         println!(
-            "{}tmx into {:?} via {server}: {} units added, {} duplicates",
+            "{}{} into {:?} via {server}: {} units added, {} duplicates",
             if args.dry_run { "dry run: " } else { "" },
+            format.name(),
             args.collection,
             value["units"]["added"],
             value["units"]["duplicates"]
@@ -226,8 +228,13 @@ fn refused(args: &ImportArgs, e: &crate::formats::FormatError) -> ExitCode {
 }
 
 /// A TMX file into the data directory's translation memory.
-fn import_tmx(args: &ImportArgs, mode: ImportMode, bytes: &[u8]) -> anyhow::Result<ExitCode> {
-    let parsed = match crate::formats::tmx::read_tmx(bytes) {
+fn import_memory(
+    args: &ImportArgs,
+    format: ImportFormat,
+    mode: ImportMode,
+    bytes: &[u8],
+) -> anyhow::Result<ExitCode> {
+    let parsed = match format.read_memory(bytes) {
         Ok(p) => p,
         Err(e) => return Ok(refused(args, &e)),
     };
@@ -243,6 +250,8 @@ fn import_tmx(args: &ImportArgs, mode: ImportMode, bytes: &[u8]) -> anyhow::Resu
         .map(|n| n.to_string_lossy().into_owned());
     let report = crate::tm::import_tmx(&tm, parsed, &opts, origin.as_deref(), None);
     tm.close();
-    print_report(&report?, args.json)?;
+    let mut report = report?;
+    report.format = format.name();
+    print_report(&report, args.json)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -662,3 +662,124 @@ impl XliffReader<'_> {
         }
     }
 }
+
+/// The segments of an XLIFF file that have a target, as translation units of the file's two
+/// languages: what a TMX file with one `<tu>` per segment gives ([`super::tmx::read_tmx`] reads
+/// it, so keys, placeholders and ids are those of a TMX import). Inline codes become TMX codes —
+/// `<bpt>`/`<ept>` for the two ends of a paired code, `<ph>` for the others — shown as `{1}` …
+/// `{/1}` and `{2/}` in the texts and written back as codes on export. Each unit keeps the segment's id as a
+/// `<prop type="x-xliff-segment">`. Segments without a target, or with an empty one, are left out
+/// (counted in a warning).
+///
+/// ```
+/// use hexaglot::formats::xliff::read_xliff_units;
+/// let file = r#"<xliff version="1.2"><file source-language="en-US" target-language="fr-FR" datatype="plaintext" original="x">
+///  <body><trans-unit id="1"><source>Press <g id="1">Save</g> now</source>
+///  <target>Appuyez sur <g id="1">Enregistrer</g></target></trans-unit>
+///  <trans-unit id="2"><source>Not yet</source></trans-unit></body></file></xliff>"#;
+/// let tm = read_xliff_units(file.as_bytes()).unwrap();
+/// assert_eq!(tm.units.len(), 1);
+/// assert_eq!(tm.units[0].variants["en"], "Press {1}Save{/1} now");
+/// assert_eq!(tm.units[0].variants["fr"], "Appuyez sur {1}Enregistrer{/1}");
+/// assert_eq!(tm.warnings.len(), 1);
+/// ```
+pub fn read_xliff_units(bytes: &[u8]) -> Result<super::tmx::ParsedTmx, FormatError> {
+    let file = read_xliff(bytes)?;
+    let missing = |what: &str| {
+        FormatError {
+        format: FORMAT,
+        issues: vec![issue(
+            1,
+            1,
+            format!("the file names no {what} language (XLIFF 1.2 `<file {what}-language>`, 2.x `<xliff srcLang/trgLang>`): a translation unit needs both"),
+        )],
+    }
+    };
+    let source_lang = file.source_lang.clone().ok_or_else(|| missing("source"))?;
+    let target_lang = file.target_lang.clone().ok_or_else(|| missing("target"))?;
+    let mut tmx = format!(
+        "<tmx version=\"1.4\"><header srclang=\"{}\" segtype=\"sentence\" datatype=\"xliff\" adminlang=\"en\" o-tmf=\"xliff\" creationtool=\"hexaglot\" creationtoolversion=\"{}\"/><body>\n",
+        xml_escape(&source_lang),
+        env!("CARGO_PKG_VERSION")
+    );
+    let mut untranslated = 0;
+    for segment in &file.segments {
+        let Some(target) = segment.target.as_deref().filter(|t| !t.trim().is_empty()) else {
+            untranslated += 1;
+            continue;
+        };
+        tmx.push_str(&format!(
+            "<tu><prop type=\"x-xliff-segment\">{}</prop><tuv xml:lang=\"{}\"><seg>{}</seg></tuv><tuv xml:lang=\"{}\"><seg>{}</seg></tuv></tu>\n",
+            xml_escape(&segment.id),
+            xml_escape(&source_lang),
+            tmx_seg(&segment.source, &segment.source_codes),
+            xml_escape(&target_lang),
+            tmx_seg(target, &segment.target_codes),
+        ));
+    }
+    tmx.push_str("</body></tmx>\n");
+    let mut parsed = super::tmx::read_tmx(tmx.as_bytes()).map_err(|e| FormatError {
+        format: FORMAT,
+        issues: vec![issue(
+            1,
+            1,
+            format!("the segments could not be made into translation units: {e}"),
+        )],
+    })?;
+    if untranslated > 0 {
+        parsed.warnings.push(super::Warning {
+            line: None,
+            message: format!("{untranslated} segments without a target were not imported"),
+        });
+    }
+    Ok(parsed)
+}
+
+/// A segment's text with its inline codes as TMX `<seg>` content: the two ends of a paired code
+/// (same id) become `<bpt i="N"/>` and `<ept i="N"/>`, every other code `<ph x="N"/>`.
+fn tmx_seg(text: &str, codes: &[InlineCode]) -> String {
+    const OPENING: &[&str] = &["g", "pc", "bpt", "bx", "sc"];
+    const CLOSING: &[&str] = &["/g", "/pc", "ept", "ex", "ec"];
+    let mut open: Vec<(&str, usize)> = Vec::new();
+    let mut number = 0;
+    let mut tags = Vec::with_capacity(codes.len());
+    for (i, code) in codes.iter().enumerate() {
+        let closes = CLOSING
+            .contains(&code.kind.as_str())
+            .then(|| open.iter().rposition(|(id, _)| *id == code.id))
+            .flatten();
+        let tag = if let Some(at) = closes {
+            let (_, n) = open.remove(at);
+            format!("<ept i=\"{n}\"/>")
+        } else {
+            number += 1;
+            let pairs = OPENING.contains(&code.kind.as_str())
+                && codes[i + 1..]
+                    .iter()
+                    .any(|c| CLOSING.contains(&c.kind.as_str()) && c.id == code.id);
+            if pairs {
+                open.push((&code.id, number));
+                format!("<bpt i=\"{number}\"/>")
+            } else {
+                format!("<ph x=\"{number}\"/>")
+            }
+        };
+        tags.push((code.position, tag));
+    }
+    let mut out = String::with_capacity(text.len() + 16 * tags.len());
+    let mut tags = tags.into_iter().peekable();
+    for (i, c) in text.chars().enumerate() {
+        while let Some((_, tag)) = tags.next_if(|(at, _)| *at <= i) {
+            out.push_str(&tag);
+        }
+        out.push_str(&xml_escape(c.encode_utf8(&mut [0; 4])));
+    }
+    for (_, tag) in tags {
+        out.push_str(&tag);
+    }
+    out
+}
+
+fn xml_escape(text: &str) -> String {
+    super::export::xml(text)
+}

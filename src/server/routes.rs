@@ -509,8 +509,8 @@ pub(super) async fn delete_concept(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct ImportParams {
-    /// `tbx`, `tmx`, `csv`, `tsv` or `xlsx`; guessed from the file name, content type or content
-    /// when absent.
+    /// `tbx`, `tmx`, `xliff`, `csv`, `tsv` or `xlsx`; guessed from the file name, content type or
+    /// content when absent.
     #[param(value_type = Option<ImportFormat>, inline)]
     format: Option<String>,
     /// XLSX: the worksheet to read (default: the first).
@@ -598,7 +598,8 @@ pub(super) async fn read_upload(
 
 /// Import a file
 ///
-/// A TBX, CSV, TSV or XLSX glossary into the termbase, or a TMX file into the translation memory,
+/// A TBX, CSV, TSV or XLSX glossary into the termbase, or a TMX file (or an XLIFF file's translated
+/// segments) into the translation memory,
 /// as the raw body or as the multipart field `file`. Atomic: applied whole or not at all.
 #[utoipa::path(
     tag = "files",
@@ -606,6 +607,7 @@ pub(super) async fn read_upload(
     request_body(description = "The file.", content(
         (inline(FileBody) = "application/x-tbx+xml"),
         (inline(FileBody) = "application/x-tmx+xml"),
+        (inline(FileBody) = "application/xliff+xml"),
         (inline(FileBody) = "text/csv"),
         (inline(FileBody) = "text/tab-separated-values"),
         (inline(FileBody) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -650,12 +652,12 @@ pub(super) async fn import_file(
     let format = match p.format.as_deref().filter(|f| !f.is_empty()) {
         Some(name) => ImportFormat::from_name(name).ok_or_else(|| {
             ApiError::bad_request(format!(
-                "format {name:?} is not supported (expected csv, tsv, tbx, tmx or xlsx)"
+                "format {name:?} is not supported (expected csv, tsv, tbx, tmx, xliff or xlsx)"
             ))
         })?,
         None => guess_format(&req, filename.as_deref(), &bytes).ok_or_else(|| {
             ApiError::bad_request(
-                "cannot tell the file's format: add ?format=csv, tsv, tbx, tmx or xlsx",
+                "cannot tell the file's format: add ?format=csv, tsv, tbx, tmx, xliff or xlsx",
             )
         })?,
     };
@@ -664,8 +666,8 @@ pub(super) async fn import_file(
         mode,
         dry_run,
     };
-    if format == ImportFormat::Tmx {
-        return super::tm::import_tmx(state, bytes, opts, filename).await;
+    if format.is_memory() {
+        return super::tm::import_memory(state, format, bytes, opts, filename).await;
     }
     let store = state.store.clone();
     let sheet = p.sheet.filter(|s| !s.is_empty());
@@ -710,6 +712,11 @@ fn guess_format(req: &HttpRequest, filename: Option<&str>, bytes: &[u8]) -> Opti
     }
     if content_type.starts_with("application/x-tmx") {
         return Some(ImportFormat::Tmx);
+    }
+    if content_type.starts_with("application/xliff")
+        || content_type.starts_with("application/x-xliff")
+    {
+        return Some(ImportFormat::Xliff);
     }
     ImportFormat::sniff(bytes)
 }

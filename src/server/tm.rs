@@ -12,8 +12,7 @@ use super::openapi::{
 use super::routes::{list, CollectionParam, CollectionsParam};
 use super::{ApiError, AppState};
 use crate::auth::Role;
-use crate::formats::tmx::read_tmx;
-use crate::import::{ImportOptions, Progress};
+use crate::import::{ImportFormat, ImportOptions, Progress};
 use crate::lang::LangTag;
 use crate::model::TranslationUnit;
 use crate::search::tm::{
@@ -333,15 +332,16 @@ pub(super) async fn tm_concordance(
 }
 
 /// `POST /import?format=tmx`: reads the file and applies it to the translation memory.
-pub(super) async fn import_tmx(
+pub(super) async fn import_memory(
     state: Data,
+    format: ImportFormat,
     bytes: Vec<u8>,
     opts: ImportOptions,
     filename: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
     let tm = state.tm.clone();
     let report = super::in_background(move || -> Result<_, ApiError> {
-        let parsed = read_tmx(&bytes)?;
+        let parsed = format.read_memory(&bytes)?;
         let collection = opts.collection.clone();
         let progress: Progress = std::sync::Arc::new(move |done, total| {
             if total > 10_000 {
@@ -349,13 +349,9 @@ pub(super) async fn import_tmx(
             }
         });
         let origin = filename.unwrap_or_else(|| "import".to_string());
-        Ok(crate::tm::import_tmx(
-            &tm,
-            parsed,
-            &opts,
-            Some(&origin),
-            Some(progress),
-        )?)
+        let mut report = crate::tm::import_tmx(&tm, parsed, &opts, Some(&origin), Some(progress))?;
+        report.format = format.name();
+        Ok(report)
     })
     .await??;
     Ok(HttpResponse::Ok().json(report))

@@ -208,3 +208,39 @@ fn cli_reports_bad_files_with_line_and_column() {
     let help = hexaglot(&["import", "--help"]);
     assert!(String::from_utf8_lossy(&help.stdout).contains("--dry-run"));
 }
+
+#[test]
+fn cli_imports_an_xliff_files_translations_into_the_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let file = crate::common::corpus("xliff/oasis-21-everything-core.xlf");
+    let import = || {
+        hexaglot(&[
+            "import",
+            file.to_str().unwrap(),
+            "--data-dir",
+            data,
+            "--collection",
+            "oasis",
+        ])
+    };
+    let out = import();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("xliff into \"oasis\": 2 units added"),
+        "{said}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("3 segments without a target"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = String::from_utf8_lossy(&import().stdout).to_string();
+    assert!(again.contains("0 units added, 2 duplicates"), "{again}");
+}

@@ -140,3 +140,162 @@ fn errors_have_line_and_column() {
         assert!(message.contains(says), "{text:?}: {message}");
     }
 }
+
+fn upload(uri: &str, key: &str, bytes: Vec<u8>) -> actix_web::test::TestRequest {
+    actix_web::test::TestRequest::default()
+        .method(actix_web::http::Method::POST)
+        .uri(uri)
+        .insert_header(("Authorization", format!("Bearer {key}")))
+        .insert_header(("content-type", "application/xliff+xml"))
+        .set_payload(bytes)
+}
+
+#[actix_web::test]
+async fn translated_segments_import_into_the_memory() {
+    use actix_web::http::{Method, StatusCode};
+    use actix_web::test::init_service;
+    use serde_json::json;
+
+    use crate::common::{get, request, send, Fixture};
+
+    let fx = Fixture::new();
+    let app = init_service(hexaglot::server::app(fx.state.clone())).await;
+    let names = [
+        "oasis-21-everything-core.xlf",
+        "oasis-21-sample1.xlf",
+        "oasis-21-withCDataSections.xlf",
+        "oasis-21-withGlossary.xlf",
+        "oasis-21-withXmlLang.xlf",
+        "okapi-memoq-12.xlf",
+        "okapi-trados2009-12.xlf",
+    ];
+    let mut total = 0;
+    for (i, name) in names.iter().enumerate() {
+        let bytes = std::fs::read(corpus(&format!("xliff/{name}"))).unwrap();
+        let file = read(name);
+        // one unit per distinct translated segment (texts and codes)
+        let translated: Vec<_> = file
+            .segments
+            .iter()
+            .filter(|s| s.target.as_deref().is_some_and(|t| !t.trim().is_empty()))
+            .collect();
+        let mut distinct: Vec<_> = translated
+            .iter()
+            .map(|s| {
+                format!(
+                    "{:?}",
+                    (&s.source, &s.target, &s.source_codes, &s.target_codes)
+                )
+            })
+            .collect();
+        distinct.sort();
+        distinct.dedup();
+        // the format named, or told by the content type alone
+        let uri = if i % 2 == 0 {
+            format!("/api/v1/import?format=xliff&collection=x{i}")
+        } else {
+            format!("/api/v1/import?collection=x{i}")
+        };
+        let (status, _, report) = send(&app, upload(&uri, &fx.admin, bytes.clone())).await;
+        assert_eq!(status, StatusCode::OK, "{name}: {report}");
+        assert_eq!(report["format"], "xliff", "{name}");
+        assert_eq!(
+            report["units"]["added"].as_u64(),
+            Some(distinct.len() as u64),
+            "{name}: {report}"
+        );
+        total += distinct.len() as u64;
+        // the same file again adds nothing
+        let (_, _, again) = send(&app, upload(&uri, &fx.admin, bytes)).await;
+        assert_eq!(again["units"]["added"], 0, "{name}: {again}");
+        // a translated segment is found again whole
+        if let Some(segment) = translated.first() {
+            let body = json!({"text": segment.source, "source_lang": file.source_lang,
+                              "target_langs": [file.target_lang], "limit": 1});
+            let (status, _, found) = send(
+                &app,
+                request(Method::POST, "/api/v1/tm/lookup", None, Some(body)),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{found}");
+            let top = &found["matches"][0];
+            assert!(top["score"].as_u64().unwrap() >= 95, "{name}: {top}");
+        }
+    }
+    // read from the files: the OASIS samples translate 2 + 1 + 1 + 2 + 1 segments, the memoQ file
+    // none (blank targets), the Trados file one ("Getting Started"; the rest are codes alone)
+    assert_eq!(total, 8, "units of the seven files");
+    // inline codes: a paired code (1.2 `g`, 2.x `pc`) becomes `{N}`…`{/N}`, a lone one `{N/}`, and
+    // a TMX export writes them as TMX codes
+    let coded = br#"<xliff version="2.0" xmlns="urn:oasis:names:tc:xliff:document:2.0" srcLang="en" trgLang="fr">
+ <file id="f"><unit id="u1"><segment>
+  <source>Press <pc id="1">Save</pc> and <ph id="2"/> wait</source>
+  <target>Appuyez sur <pc id="1">Enregistrer</pc> et <ph id="2"/> attendez</target>
+ </segment></unit></file></xliff>"#;
+    let (status, _, report) = send(
+        &app,
+        upload(
+            "/api/v1/import?format=xliff&collection=coded",
+            &fx.admin,
+            coded.to_vec(),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["units"]["added"], 1, "{report}");
+    total += 1;
+    let body = json!({"text": "Press Save and wait", "source_lang": "en",
+                      "target_langs": ["fr"], "limit": 1});
+    let (_, _, found) = send(
+        &app,
+        request(Method::POST, "/api/v1/tm/lookup", None, Some(body)),
+    )
+    .await;
+    let top = &found["matches"][0];
+    assert_eq!(top["source"], "Press {1}Save{/1} and {2/} wait", "{found}");
+    assert_eq!(
+        top["targets"]["fr"], "Appuyez sur {1}Enregistrer{/1} et {2/} attendez",
+        "{found}"
+    );
+    let req = request(
+        Method::GET,
+        "/api/v1/export?format=tmx&collection=coded",
+        Some(&fx.admin),
+        None,
+    );
+    let exported = actix_web::test::call_and_read_body(&app, req.to_request()).await;
+    let text = String::from_utf8(exported.to_vec()).unwrap();
+    assert!(
+        text.contains(r#"Press <bpt i="1"/>Save<ept i="1"/> and <ph x="2"/> wait"#),
+        "{text}"
+    );
+    let (_, stats) = get(&app, "/api/v1/stats", None).await;
+    assert_eq!(stats["units"], total);
+    // a malformed file: 422 with line and column, the memory unchanged
+    let bad = b"<xliff version=\"2.0\" srcLang=\"en\" trgLang=\"fr\">\n<file id=\"f\"><unit id=\"u\"><segment><source>a</target></segment></unit></file></xliff>".to_vec();
+    let (status, _, problem) = send(
+        &app,
+        upload("/api/v1/import?format=xliff&collection=bad", &fx.admin, bad),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["errors"][0]["line"], 2, "{problem}");
+    assert!(
+        problem["errors"][0]["column"].as_u64().unwrap() > 1,
+        "{problem}"
+    );
+    // a file without a target language cannot make units
+    let monolingual = b"<xliff version=\"2.0\" srcLang=\"en\"><file id=\"f\"><unit id=\"u\"><segment><source>a</source></segment></unit></file></xliff>".to_vec();
+    let (status, _, problem) = send(
+        &app,
+        upload(
+            "/api/v1/import?format=xliff&collection=bad",
+            &fx.admin,
+            monolingual,
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let (_, stats) = get(&app, "/api/v1/stats", None).await;
+    assert_eq!(stats["units"], total);
+}
