@@ -61,13 +61,22 @@ struct LangPatterns {
     vocab: FxHashMap<Box<str>, u32>,
     /// `(node << 32) | token id` → child node.
     edges: FxHashMap<u64, u32>,
-    /// Per node: the terms whose pattern ends there, in index order.
+    /// Per node: the terms whose pattern ends there, in index order (while building).
     ends: FxHashMap<u32, Vec<u32>>,
+    /// Per node: the terms whose pattern ends there, grouped by their text (see [`TermGroup`]),
+    /// made from `ends` when the build is done.
+    groups: FxHashMap<u32, Box<[TermGroup]>>,
     nodes: u32,
     terms: Vec<TermEntry>,
     /// Per concept index: the range of its terms in `terms`.
     by_concept: FxHashMap<u32, (u32, u32)>,
 }
+
+/// Terms of one text (of several concepts), in index order: whether they fit a text's tokens
+/// depends only on the text, so a termbase where thousands of concepts share a term compares it
+/// once.
+#[derive(Debug)]
+struct TermGroup(Box<[u32]>);
 
 /// Every term of a termbase, ready to be found in texts.
 #[derive(Debug)]
@@ -125,6 +134,9 @@ impl TermRecognizer {
         };
         for c in concepts {
             r.add(c);
+        }
+        for p in r.langs.values_mut() {
+            p.group_ends();
         }
         r
     }
@@ -217,9 +229,9 @@ impl TermRecognizer {
             n += p.vocab.keys().map(|k| k.len() + 16 + 4 + 1).sum::<usize>() * 8 / 7;
             n += p.edges.capacity() * (8 + 4 + 1);
             n += p
-                .ends
+                .groups
                 .values()
-                .map(|v| v.capacity() * 4 + 24 + 4 + 1)
+                .map(|v| v.iter().map(|g| g.0.len() * 4 + 16).sum::<usize>() + 16 + 4 + 1)
                 .sum::<usize>();
             n += p.by_concept.capacity() * (4 + 8 + 1);
             for t in &p.terms {
@@ -427,6 +439,7 @@ impl LangPatterns {
             vocab: FxHashMap::default(),
             edges: FxHashMap::default(),
             ends: FxHashMap::default(),
+            groups: FxHashMap::default(),
             nodes: 1,
             terms: Vec::new(),
             by_concept: FxHashMap::default(),
@@ -499,6 +512,27 @@ impl LangPatterns {
         });
     }
 
+    /// Turns `ends` into `groups`.
+    fn group_ends(&mut self) {
+        let terms = &self.terms;
+        self.groups = std::mem::take(&mut self.ends)
+            .into_iter()
+            .map(|(node, mut ends)| {
+                ends.sort_by(|&a, &b| {
+                    terms[a as usize]
+                        .text
+                        .cmp(&terms[b as usize].text)
+                        .then(a.cmp(&b))
+                });
+                let groups: Box<[TermGroup]> = ends
+                    .chunk_by(|&a, &b| terms[a as usize].text == terms[b as usize].text)
+                    .map(|g| TermGroup(g.into()))
+                    .collect();
+                (node, groups)
+            })
+            .collect();
+    }
+
     /// Appends the token ids a text unit may stand for.
     fn ids(&self, u: &Unit, out: &mut Vec<u32>) {
         let start = out.len();
@@ -535,7 +569,7 @@ impl LangPatterns {
         let mut states: Vec<u32> = Vec::with_capacity(4);
         let mut next: Vec<u32> = Vec::with_capacity(4);
         // buffers reused at every position
-        let mut terms: Vec<u32> = Vec::new();
+        let mut groups: Vec<&TermGroup> = Vec::new();
         let mut found: Vec<Occurrence> = Vec::new();
         let mut best: Vec<Occurrence> = Vec::new();
         while i < units.len() {
@@ -569,17 +603,13 @@ impl LangPatterns {
                 // 国际法 is not in 国际法院, 秘书长 not in 副秘书长; it may begin or end inside
                 // a compound of words (联合国 in 联合国大会)
                 let edges = units[i].before != 1 && units[j].after != 1;
-                terms.clear();
+                groups.clear();
                 for &s in states.iter().filter(|_| edges) {
-                    terms.extend(self.ends.get(&s).into_iter().flatten());
+                    groups.extend(self.groups.get(&s).into_iter().flat_map(|g| g.iter()));
                 }
-                if states.len() > 1 {
-                    terms.sort_unstable();
-                    terms.dedup();
-                }
-                if !terms.is_empty() {
+                if !groups.is_empty() {
                     found.clear();
-                    self.accept(text, &units[i..=j], i == 0, &terms, &mut found);
+                    self.accept(text, &units[i..=j], i == 0, &groups, &mut found);
                     if !found.is_empty() {
                         std::mem::swap(&mut best, &mut found);
                         best_end = Some(j);
@@ -605,51 +635,39 @@ impl LangPatterns {
         text: &str,
         span: &[Unit],
         at_start: bool,
-        terms: &[u32],
+        groups: &[&TermGroup],
         out: &mut Vec<Occurrence>,
     ) {
         let first = &span[0];
         let last = &span[span.len() - 1];
         let sentence_start = at_start || sentence_start(&text[..first.byte_start]);
-        // (concept, term, exact-token score, variant)
-        let mut best: Vec<(u32, u32, usize, Option<Variant>)> = Vec::new();
-        for &ti in terms {
-            let term = &self.terms[ti as usize];
+        // (concept, term, exact-token score, variant) of every fitting term
+        let mut fitting: Vec<(u32, u32, usize, Option<Variant>)> = Vec::new();
+        for group in groups {
+            let term = &self.terms[group.0[0] as usize];
             if term.spans.len() != span.len() {
                 continue;
             }
-            if !term
-                .norms()
-                .zip(span)
-                .all(|(tn, u)| inflection_of(self.lang, tn, &u.norm))
-            {
+            let Some((score, variant)) = self.fit(text, span, term, sentence_start) else {
                 continue;
-            }
-            let latin = matches!(self.lang, Lang::En | Lang::Fr | Lang::Es);
-            if latin
-                && !term.spans.iter().zip(span).all(|(&(a, b), u)| {
-                    no_added_accent(
-                        &term.text[a as usize..b as usize],
-                        &text[u.byte_start..u.byte_end],
-                    )
-                })
-            {
-                continue;
-            }
-            let (score, variant) = compare_surfaces(text, span, term, sentence_start);
-            // terms come in index order, so a concept's terms are next to each other
-            match best.last_mut().filter(|b| b.0 == term.concept) {
-                Some(b) => {
-                    let better = score > b.2
-                        || (score == b.2 && term.status < self.terms[b.1 as usize].status);
-                    if better {
-                        *b = (term.concept, ti, score, variant);
-                    }
-                }
-                None => best.push((term.concept, ti, score, variant)),
+            };
+            for &ti in group.0.iter() {
+                fitting.push((self.terms[ti as usize].concept, ti, score, variant));
             }
         }
-        for (concept, term, _, variant) in best {
+        // per concept the term written most like the text, then the better status, then the
+        // first
+        fitting.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(b.2.cmp(&a.2))
+                .then_with(|| {
+                    let status = |t: u32| self.terms[t as usize].status;
+                    status(a.1).cmp(&status(b.1))
+                })
+                .then(a.1.cmp(&b.1))
+        });
+        fitting.dedup_by_key(|f| f.0);
+        for (concept, term, _, variant) in fitting {
             out.push(Occurrence {
                 start: first.start,
                 end: last.end,
@@ -660,6 +678,37 @@ impl LangPatterns {
                 variant,
             });
         }
+    }
+
+    /// How `term` fits the text's tokens `span` (same length): `None` when a token is not an
+    /// inflection of the term's, or adds an accent the term does not have; else the number of
+    /// tokens written as in the term and the spelling variant.
+    fn fit(
+        &self,
+        text: &str,
+        span: &[Unit],
+        term: &TermEntry,
+        sentence_start: bool,
+    ) -> Option<(usize, Option<Variant>)> {
+        if !term
+            .norms()
+            .zip(span)
+            .all(|(tn, u)| inflection_of(self.lang, tn, &u.norm))
+        {
+            return None;
+        }
+        let latin = matches!(self.lang, Lang::En | Lang::Fr | Lang::Es);
+        if latin
+            && !term.spans.iter().zip(span).all(|(&(a, b), u)| {
+                no_added_accent(
+                    &term.text[a as usize..b as usize],
+                    &text[u.byte_start..u.byte_end],
+                )
+            })
+        {
+            return None;
+        }
+        Some(compare_surfaces(text, span, term, sentence_start))
     }
 }
 

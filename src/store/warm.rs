@@ -24,7 +24,8 @@ impl Warmer for WarmerSlot {
         // cloned out so that setting another one never waits for a warm-up
         let warm = self.0.read().unwrap_or_else(|e| e.into_inner()).clone();
         if let Some(warm) = warm {
-            warm(searcher);
+            // a warm-up that fails must not fail the commit it runs in (which is already durable)
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| warm(searcher)));
         }
         Ok(())
     }

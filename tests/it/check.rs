@@ -1385,3 +1385,55 @@ fn a_long_document_split_over_threads_reports_what_its_segments_do() {
     assert_eq!(whole_terms, terms);
     assert_eq!(whole.summary.segments, 1_200);
 }
+
+/// Thousands of concepts sharing a term (a termbase of many collections, or homonyms): each is
+/// found once, with its best-fitting term, and the longer term still wins.
+#[test]
+fn concepts_sharing_a_term_are_each_found_with_their_best_term() {
+    let mut text = String::from("concept_id\tlang\tterm\tstatus\n");
+    for i in 0..3000 {
+        text.push_str(&format!("shared{i}\ten\thuman rights\tpreferred\n"));
+    }
+    // one concept has the term in the singular and, deprecated, in the plural
+    text.push_str("both\ten\thuman right\tpreferred\nboth\ten\thuman rights\tdeprecated\n");
+    // and one has it in two cases
+    text.push_str("cased\ten\tHuman Rights\tdeprecated\ncased\ten\thuman rights\tadmitted\n");
+    text.push_str("council\ten\tHuman Rights Council\tpreferred\n");
+    let concepts = ImportFormat::Tsv
+        .read(text.as_bytes(), "t")
+        .unwrap()
+        .concepts;
+    let r = TermRecognizer::build(concepts);
+    let found = r.find("en", "They discussed human rights today.");
+    let ids: std::collections::BTreeSet<&str> = found
+        .iter()
+        .map(|o| r.concept(o.concept).id.as_str())
+        .collect();
+    assert_eq!((found.len(), ids.len()), (3002, 3002), "each concept once");
+    let term_of = |found: &[hexaglot::check::Occurrence], id: &str| {
+        let o = found
+            .iter()
+            .find(|o| r.concept(o.concept).id == id)
+            .unwrap();
+        (r.term("en", o.term).text.to_string(), o.variant)
+    };
+    // the term written most like the text wins over a better status...
+    assert_eq!(term_of(&found, "both"), ("human rights".to_string(), None));
+    // ...and at equal fit the better status wins
+    assert_eq!(term_of(&found, "cased"), ("human rights".to_string(), None));
+    let found = r.find("en", "A report on Human Rights.");
+    assert_eq!(
+        term_of(&found, "cased"),
+        (
+            "human rights".to_string(),
+            Some(hexaglot::check::Variant::Case)
+        )
+    );
+    // the longer term still wins
+    let found = r.find("en", "The Human Rights Council met.");
+    let ids: Vec<&str> = found
+        .iter()
+        .map(|o| r.concept(o.concept).id.as_str())
+        .collect();
+    assert_eq!(ids, ["council"]);
+}
