@@ -157,18 +157,21 @@ pub(super) async fn check_translations(
         })?;
     let store = state.store.clone();
     let cache = state.checker.clone();
-    let report = web::block(move || -> Result<check::Report, ApiError> {
-        let (input, opts) = check::parse_input(format, &bytes, outside)?;
-        if input.segments() > cache.max_segments {
-            return Err(CheckError::TooManySegments {
-                got: input.segments(),
-                limit: cache.max_segments,
+    let report = super::compute(
+        super::Work::Other,
+        move || -> Result<check::Report, ApiError> {
+            let (input, opts) = check::parse_input(format, &bytes, outside)?;
+            if input.segments() > cache.max_segments {
+                return Err(CheckError::TooManySegments {
+                    got: input.segments(),
+                    limit: cache.max_segments,
+                }
+                .into());
             }
-            .into());
-        }
-        let recognizer = cache.get(&store)?;
-        Ok(check::run(&recognizer, &input, &opts)?)
-    })
+            let recognizer = cache.get(&store)?;
+            Ok(check::run(&recognizer, &input, &opts)?)
+        },
+    )
     .await??;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -97,6 +97,46 @@ pub(crate) async fn in_background<T: Send + 'static>(
         .map_err(|_| ApiError::internal("the import thread stopped without an answer"))
 }
 
+/// What CPU-bound request work is, for [`compute`]: term searches, and the rest (TM lookups,
+/// concordance, checks), each kind with its own slots so that a burst of searches after a commit
+/// does not queue the lookups and checks behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Work {
+    /// A term search the response cache could not answer.
+    Search,
+    /// A TM lookup or concordance, or a check.
+    Other,
+}
+
+/// Jobs of one kind of [`Work`] computing at once: one per core. More would not answer sooner
+/// (they are CPU-bound) but would crowd out the runtime's threads that answer everything else:
+/// after a commit empties part of the search cache, dozens of searches ran at once and even
+/// cached answers waited seconds for the CPU.
+fn compute_slots(work: Work) -> &'static tokio::sync::Semaphore {
+    static SLOTS: std::sync::OnceLock<[tokio::sync::Semaphore; 2]> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        [
+            tokio::sync::Semaphore::new(cores),
+            tokio::sync::Semaphore::new(cores),
+        ]
+    });
+    &slots[work as usize]
+}
+
+/// Runs CPU-bound request work off the async runtime, waiting (without a thread) for one of the
+/// [`compute_slots`] of its kind, so jobs beyond one per core queue in arrival order.
+pub(crate) async fn compute<T: Send + 'static>(
+    kind: Work,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    let _slot = compute_slots(kind)
+        .acquire()
+        .await
+        .map_err(|_| ApiError::internal("the compute slots are closed"))?;
+    Ok(web::block(work).await?)
+}
+
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -357,4 +397,38 @@ pub async fn serve(store: Store, keys: KeyStore, opts: ServeOptions) -> std::io:
     .await
     .ok();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    #[actix_web::test]
+    async fn compute_runs_at_most_one_job_of_a_kind_per_core() {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let jobs = (0..cores * 4).map(|i| {
+            let (running, most) = (running.clone(), most.clone());
+            super::compute(super::Work::Search, move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                running.fetch_sub(1, Ordering::SeqCst);
+                i
+            })
+        });
+        let done: Vec<usize> = futures_util::future::join_all(jobs)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(done, (0..cores * 4).collect::<Vec<_>>());
+        let most = most.load(Ordering::SeqCst);
+        assert!(
+            most >= 1 && most <= cores,
+            "{most} at once on {cores} cores"
+        );
+    }
 }

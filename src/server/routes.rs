@@ -132,8 +132,10 @@ pub(super) async fn search_terms(
             .body(body));
     }
     let store = state.store.clone();
-    let body =
-        web::block(move || search_body(&store.searcher(), store.fields(), &request)).await??;
+    let body = super::compute(super::Work::Search, move || {
+        search_body(&store.searcher(), store.fields(), &request)
+    })
+    .await??;
     state.search_cache.0.put(generation, key, body.clone());
     Ok(HttpResponse::Ok()
         .content_type("application/json")

@@ -273,7 +273,7 @@ pub(super) async fn tm_lookup(
         collections,
     };
     let tm = state.tm.clone();
-    let response = web::block(move || lookup(&tm, &request)).await??;
+    let response = super::compute(super::Work::Other, move || lookup(&tm, &request)).await??;
     Ok(HttpResponse::Ok().json(response))
 }
 
@@ -327,7 +327,7 @@ pub(super) async fn tm_concordance(
         collections: list(&p.collection),
     };
     let tm = state.tm.clone();
-    let response = web::block(move || concordance(&tm, &request)).await??;
+    let response = super::compute(super::Work::Other, move || concordance(&tm, &request)).await??;
     Ok(HttpResponse::Ok().json(response))
 }
 
