@@ -276,6 +276,9 @@ fn import_tbx(
         let txn_opts = opts.clone();
         let written = store.write(move |txn| {
             let mut planner = Planner::new(txn, &txn_opts, false)?;
+            if !txn_opts.dry_run {
+                txn.bulk();
+            }
             let mut done = 0u64;
             loop {
                 match fed.recv() {
@@ -324,6 +327,9 @@ pub fn apply(
     let counts = store.write(move |txn| {
         let total = concepts.len() as u64;
         let mut planner = Planner::new(txn, &opts_c, false)?;
+        if !opts_c.dry_run {
+            txn.bulk();
+        }
         for (done, concept) in (0..).zip(concepts) {
             if let Some(report) = progress.as_ref() {
                 if done % PROGRESS_EVERY == 0 {

@@ -7,6 +7,7 @@
 //! allocations, not one per value, and a document waiting in tantivy's queue stays small.
 
 use std::ops::Range;
+use std::sync::{Arc, Condvar, Mutex};
 
 use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf};
 use tantivy::schema::{Document, Field, Value};
@@ -15,12 +16,48 @@ use tantivy::tokenizer::{PreTokenizedString, Token as TantivyToken};
 use crate::lang::Token;
 
 /// A document as the termbase writer builds it: field values in the order added.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct IndexDoc {
     /// Every value's text, and the keys of pre-tokenised values.
     text: String,
     values: Vec<Entry>,
     tokens: Vec<TokenSpec>,
+    /// Counts the document in [`InFlight`] until tantivy has indexed (and dropped) it.
+    ticket: Option<Ticket>,
+}
+
+/// Documents handed to tantivy and not indexed yet. Tantivy queues up to 10,000 documents for
+/// its indexing threads; a bulk import that outpaces them waits here instead, so the documents
+/// waiting (several kilobytes each) stay few.
+#[derive(Debug, Default)]
+pub struct InFlight {
+    count: Mutex<usize>,
+    indexed: Condvar,
+}
+
+impl InFlight {
+    /// Waits until fewer than `limit` documents are in flight, then counts `doc` in until it is
+    /// dropped.
+    pub fn admit(self: &Arc<Self>, doc: &mut IndexDoc, limit: usize) {
+        let mut count = self.count.lock().expect("in-flight lock");
+        while *count >= limit {
+            count = self.indexed.wait(count).expect("in-flight lock");
+        }
+        *count += 1;
+        doc.ticket = Some(Ticket(self.clone()));
+    }
+}
+
+#[derive(Debug)]
+struct Ticket(Arc<InFlight>);
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        let mut count = self.0.count.lock().expect("in-flight lock");
+        *count -= 1;
+        drop(count);
+        self.0.indexed.notify_one();
+    }
 }
 
 /// One value: ranges of [`IndexDoc::text`] and [`IndexDoc::tokens`] as `u32` (a document is far
@@ -64,6 +101,7 @@ impl IndexDoc {
             text: String::with_capacity(bytes),
             values: Vec::with_capacity(values),
             tokens: Vec::with_capacity(values / 2),
+            ticket: None,
         }
     }
 
@@ -328,9 +366,10 @@ mod tests {
     #[test]
     fn pre_tokenised_documents_index_as_their_texts_do() {
         let (_, fields) = build_schema();
-        let docs: Vec<IndexDoc> = concepts().iter().map(|c| concept_doc(&fields, c)).collect();
+        let docs =
+            || -> Vec<IndexDoc> { concepts().iter().map(|c| concept_doc(&fields, c)).collect() };
         // the same documents with every pre-tokenised value as plain text, for the tokenizers
-        let texts: Vec<TantivyDocument> = docs
+        let texts: Vec<TantivyDocument> = docs()
             .iter()
             .map(|doc| {
                 let mut plain = TantivyDocument::new();
@@ -340,7 +379,7 @@ mod tests {
                 plain
             })
             .collect();
-        let pre = dump(&index_of(docs.clone()));
+        let pre = dump(&index_of(docs()));
         let plain = dump(&index_of(texts));
         assert!(pre.len() > 1000, "{}", pre.len());
         assert!(pre.iter().any(|l| l.starts_with("t_zh_bigram ")));
@@ -371,5 +410,36 @@ mod tests {
         let words: Vec<&str> = values[2..].iter().map(|(_, v)| v.text()).collect();
         assert_eq!(words, ["a", "b"]);
         assert!(values[0].1.pre_tokenized().is_none());
+    }
+}
+
+#[cfg(test)]
+mod in_flight_tests {
+    use super::*;
+
+    #[test]
+    fn admission_waits_for_documents_to_be_dropped() {
+        let gauge = Arc::new(InFlight::default());
+        let mut first = IndexDoc::new();
+        let mut second = IndexDoc::new();
+        gauge.admit(&mut first, 2);
+        gauge.admit(&mut second, 2);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiting = {
+            let gauge = gauge.clone();
+            std::thread::spawn(move || {
+                let mut third = IndexDoc::new();
+                gauge.admit(&mut third, 2);
+                tx.send(()).unwrap();
+                third
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(rx.try_recv().is_err(), "admitted past the limit");
+        drop(first);
+        rx.recv().unwrap();
+        drop(waiting.join().unwrap());
+        drop(second);
+        assert_eq!(*gauge.count.lock().unwrap(), 0);
     }
 }

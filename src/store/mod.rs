@@ -22,7 +22,7 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-pub use document::{DocValue, DocValues, IndexDoc};
+pub use document::{DocValue, DocValues, InFlight, IndexDoc};
 pub use schema::{
     concept_doc, doc_key, Fields, MatchInfo, TermInfo, TokenKeys, LANG_SEP, SCHEMA_VERSION,
 };
@@ -35,8 +35,10 @@ use crate::model::Concept;
 const TERMBASE_DIR: &str = "termbase";
 /// File in the index directory recording the schema version.
 const SCHEMA_FILE: &str = "hexaglot-schema.json";
+/// Documents of a bulk write ([`Txn::put_unkept`]) waiting for tantivy's indexing threads, at most.
+const BULK_IN_FLIGHT: usize = 1000;
 /// Memory budget of the index writer.
-const WRITER_MEMORY: usize = 64_000_000;
+const WRITER_MEMORY: usize = 100_000_000;
 
 /// Errors of the store.
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +133,7 @@ pub struct Store {
 /// State owned by the writer thread.
 struct WriterState {
     writer: IndexWriter<IndexDoc>,
+    in_flight: Arc<InFlight>,
     reader: IndexReader,
     fields: Fields,
     payload: Payload,
@@ -262,6 +265,7 @@ impl Store {
             let (tx, rx) = mpsc::channel::<Job>();
             let mut state = WriterState {
                 writer,
+                in_flight: Arc::default(),
                 reader,
                 fields,
                 payload,
@@ -395,14 +399,22 @@ where
         searcher: state.reader.searcher(),
         fields: &state.fields,
         writer: &mut state.writer,
+        in_flight: &state.in_flight,
         overlay: HashMap::new(),
         unkept: HashSet::new(),
         payload: state.payload.clone(),
         changed: false,
+        bulk: false,
     };
     let result = change(&mut txn);
     let changed = txn.changed;
     let payload = txn.payload;
+    if txn.bulk {
+        // the commit considers merges again, of everything the transaction wrote
+        state.writer.set_merge_policy(Box::new(
+            tantivy::merge_policy::DefaultMergePolicy::default(),
+        ));
+    }
     match result {
         Ok(value) if changed => {
             let committed = (|| -> Result<(), StoreError> {
@@ -439,14 +451,28 @@ pub struct Txn<'a> {
     searcher: Searcher,
     fields: &'a Fields,
     writer: &'a mut IndexWriter<IndexDoc>,
+    in_flight: &'a Arc<InFlight>,
     overlay: HashMap<(String, String), Option<Concept>>,
     /// Document keys of the concepts written by [`Txn::put_unkept`].
     unkept: HashSet<String>,
     payload: Payload,
     changed: bool,
+    /// Set by [`Txn::bulk`].
+    bulk: bool,
 }
 
 impl Txn<'_> {
+    /// Marks the transaction as a bulk write: the segments tantivy flushes while it runs are not
+    /// merged before it commits (merging half-written segments would compete with the writing
+    /// for the CPU, and a rollback would throw the work away); the commit merges as usual.
+    pub fn bulk(&mut self) {
+        if !self.bulk {
+            self.writer
+                .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+            self.bulk = true;
+        }
+    }
+
     /// The concept as this transaction sees it.
     pub fn get(&self, collection: &str, id: &str) -> Result<Option<Concept>, StoreError> {
         if let Some(c) = self.overlay.get(&(collection.to_string(), id.to_string())) {
@@ -545,8 +571,9 @@ impl Txn<'_> {
             self.writer
                 .delete_term(Term::from_field_text(self.fields.key, &key));
         }
-        self.writer
-            .add_document(schema::concept_doc(self.fields, concept))?;
+        let mut doc = schema::concept_doc(self.fields, concept);
+        self.in_flight.admit(&mut doc, BULK_IN_FLIGHT);
+        self.writer.add_document(doc)?;
         self.unkept.insert(key);
         self.changed = true;
         Ok(())
