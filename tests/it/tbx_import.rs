@@ -327,3 +327,50 @@ fn pre_tokenised_text_is_what_the_registered_tokenizers_make() {
     }
     assert!(compared > 100_000, "{compared}");
 }
+
+#[test]
+fn the_cli_refuses_a_file_with_a_late_problem_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let good = dir.path().join("good.tbx");
+    let bad = dir.path().join("bad.tbx");
+    std::fs::write(&good, tbx(&generated(1200), END)).unwrap();
+    let mut broken = generated(1200);
+    broken.push("<conceptEntry id=\"x\"><langSec><termSec><term>t</term></termSec></langSec></conceptEntry>\n".into());
+    std::fs::write(&bad, tbx(&broken, END)).unwrap();
+    let cli = |file: &std::path::Path, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_hexaglot"))
+            .args([
+                "import",
+                file.to_str().unwrap(),
+                "--data-dir",
+                data,
+                "--collection",
+                "g",
+            ])
+            .args(extra)
+            .env("HEXAGLOT_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = cli(&good, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1200 added"));
+    let out = cli(&bad, &["--mode", "replace"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 1203, column") && err.contains("without xml:lang"),
+        "{err}"
+    );
+    assert!(err.contains("not imported"), "{err}");
+    let out = cli(&good, &["--dry-run", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["concepts"]["unchanged"], 1200, "{report}");
+    assert_eq!(report["concepts"]["removed"], 0, "{report}");
+}
