@@ -133,7 +133,6 @@ pub struct Store {
 /// State owned by the writer thread.
 struct WriterState {
     writer: IndexWriter<IndexDoc>,
-    in_flight: Arc<InFlight>,
     reader: IndexReader,
     fields: Fields,
     payload: Payload,
@@ -265,7 +264,6 @@ impl Store {
             let (tx, rx) = mpsc::channel::<Job>();
             let mut state = WriterState {
                 writer,
-                in_flight: Arc::default(),
                 reader,
                 fields,
                 payload,
@@ -395,11 +393,14 @@ fn run_txn<T, F>(state: &mut WriterState, change: F) -> TxnOutcome<T>
 where
     F: FnOnce(&mut Txn) -> Result<T, StoreError>,
 {
+    // counted per transaction: documents a rolled-back transaction left to tantivy never hold
+    // up the next one
+    let in_flight = Arc::new(InFlight::default());
     let mut txn = Txn {
         searcher: state.reader.searcher(),
         fields: &state.fields,
         writer: &mut state.writer,
-        in_flight: &state.in_flight,
+        in_flight: &in_flight,
         overlay: HashMap::new(),
         unkept: HashSet::new(),
         payload: state.payload.clone(),
