@@ -9,6 +9,7 @@
 use std::ops::Range;
 use std::sync::{Arc, Condvar, Mutex};
 
+use rustc_hash::FxHashSet;
 use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf};
 use tantivy::schema::{Document, Field, Value};
 use tantivy::tokenizer::{PreTokenizedString, Token as TantivyToken};
@@ -160,27 +161,21 @@ impl IndexDoc {
         self.values.is_empty()
     }
 
-    /// Sorts the text values added since the `start`-th by field and text, dropping repeated
-    /// ones (a keyword counts once per document).
+    /// Drops the text values added since the `start`-th that repeat an earlier one of them (same
+    /// field and text: a keyword counts once per document); the others keep their order.
     pub fn dedup_since(&mut self, start: usize) {
         let text = &self.text;
-        let tail = &mut self.values[start..];
-        tail.sort_unstable_by(|a, b| {
-            (a.field, &text[range(a.text)]).cmp(&(b.field, &text[range(b.text)]))
-        });
+        let values = &mut self.values;
+        let mut seen: FxHashSet<(Field, &str)> = FxHashSet::default();
+        seen.reserve(values.len() - start);
         let mut keep = start;
-        for i in start..self.values.len() {
-            let same = keep > start && {
-                let (prev, this) = (&self.values[keep - 1], &self.values[i]);
-                prev.field == this.field
-                    && self.text[range(prev.text)] == self.text[range(this.text)]
-            };
-            if !same {
-                self.values.swap(keep, i);
+        for i in start..values.len() {
+            if seen.insert((values[i].field, &text[range(values[i].text)])) {
+                values.swap(keep, i);
                 keep += 1;
             }
         }
-        self.values.truncate(keep);
+        values.truncate(keep);
     }
 
     /// Every value: its field, and its text or (pre-tokenised) its tokens.
@@ -400,15 +395,24 @@ mod tests {
         doc.add_text_with(fields.words, |b| b.push_str("b"));
         doc.add_text(fields.words, "a");
         doc.add_text(fields.words, "b");
+        doc.add_text(fields.exact, "b");
+        doc.add_text(fields.words, "a");
         doc.dedup_since(2);
         let values: Vec<_> = doc.values().collect();
-        assert_eq!(values.len(), 4);
+        assert_eq!(values.len(), 5);
         assert_eq!(
             values[1].1.pre_tokenized(),
             Some(pre_tokenized(text, &tokens))
         );
-        let words: Vec<&str> = values[2..].iter().map(|(_, v)| v.text()).collect();
-        assert_eq!(words, ["a", "b"]);
+        let words: Vec<(Field, &str)> = values[2..].iter().map(|(f, v)| (*f, v.text())).collect();
+        assert_eq!(
+            words,
+            [
+                (fields.words, "b"),
+                (fields.words, "a"),
+                (fields.exact, "b")
+            ]
+        );
         assert!(values[0].1.pre_tokenized().is_none());
     }
 }
