@@ -1,11 +1,13 @@
 //! Applying a parsed glossary to a collection: merge or replace, all or nothing, idempotent.
 
 use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use serde::Serialize;
 
 use crate::formats::csv::{read_glossary, Delimiter};
+use crate::formats::tbx::{read_tbx_each, Position};
 use crate::formats::{FormatError, ParsedGlossary, Warning};
 use crate::lang::exact_key;
 use crate::model::{now_rfc3339, union, Concept, TermStatus};
@@ -216,11 +218,125 @@ pub struct ImportReport {
     pub warnings: Vec<Warning>,
 }
 
-/// Called as an import goes: concepts handled so far, concepts in the file.
+/// Called as an import goes: concepts handled so far, and concepts in the file (while a TBX file
+/// is still being read, an estimate from the share of the file read; the last call gives the
+/// exact count twice).
 pub type Progress = std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>;
 
 /// How often (in concepts) an import reports progress.
-const PROGRESS_EVERY: usize = 1000;
+const PROGRESS_EVERY: u64 = 1000;
+
+/// Concepts read ahead of the transaction while a TBX file streams into it.
+const FEED_DEPTH: usize = 512;
+
+/// Why an import failed; either way nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file was refused.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+    /// Writing failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Imports a file into its collection in one transaction: what `hexaglot import` and
+/// `POST /api/v1/import` both do. A TBX file streams into the transaction as it is read (parsing
+/// and indexing overlap; the concepts are not all held at once); a problem found later in the
+/// file rolls back what was written, so the file is imported whole or not at all. The other
+/// formats are read whole first. The file's bytes are freed once read, before the commit.
+/// `sheet` names the worksheet of an XLSX file.
+pub fn import(
+    store: &Store,
+    file: Vec<u8>,
+    format: ImportFormat,
+    sheet: Option<&str>,
+    opts: &ImportOptions,
+    progress: Option<Progress>,
+) -> Result<ImportReport, ImportError> {
+    if format == ImportFormat::Tbx {
+        return import_tbx(store, file, opts, progress);
+    }
+    let parsed = format.read_with_sheet(&file, sheet, &opts.collection)?;
+    drop(file);
+    Ok(apply(store, parsed, format, opts, progress)?)
+}
+
+/// A parsed glossary (or the end of one) on its way from the reader into the transaction.
+enum Feed {
+    Concept(Concept, Position),
+    /// The reader's verdict: `true` when the file is accepted.
+    End(bool),
+}
+
+fn import_tbx(
+    store: &Store,
+    file: Vec<u8>,
+    opts: &ImportOptions,
+    progress: Option<Progress>,
+) -> Result<ImportReport, ImportError> {
+    let (feed, fed) = std::sync::mpsc::sync_channel::<Feed>(FEED_DEPTH);
+    std::thread::scope(|scope| {
+        let collection = opts.collection.clone();
+        let reader = std::thread::Builder::new()
+            .name("import-tbx".into())
+            .spawn_scoped(scope, move || {
+                crate::priority::lower_this_thread();
+                let read = read_tbx_each(&file, &collection, |concept, at| {
+                    match feed.send(Feed::Concept(concept, at)) {
+                        Ok(()) => ControlFlow::Continue(()),
+                        // the transaction has failed and gone
+                        Err(_) => ControlFlow::Break(()),
+                    }
+                });
+                drop(file);
+                let _ = feed.send(Feed::End(read.is_ok()));
+                read
+            })
+            .map_err(|source| StoreError::Io {
+                path: "import-tbx thread".into(),
+                source,
+            })?;
+        let txn_opts = opts.clone();
+        let written = store.write(move |txn| {
+            let mut planner = Planner::new(txn, &txn_opts, false)?;
+            if !txn_opts.dry_run {
+                txn.bulk();
+            }
+            let mut done = 0u64;
+            loop {
+                match fed.recv() {
+                    Ok(Feed::Concept(concept, at)) => {
+                        planner.add(txn, concept)?;
+                        done += 1;
+                        if let Some(report) = progress.as_ref() {
+                            if done % PROGRESS_EVERY == 0 {
+                                let estimate =
+                                    (done as f64 * at.len as f64 / at.offset.max(1) as f64) as u64;
+                                report(done, estimate.max(done));
+                            }
+                        }
+                    }
+                    Ok(Feed::End(true)) => break,
+                    // refused (the reader's error is the answer) or the reader is gone
+                    Ok(Feed::End(false)) | Err(_) => {
+                        return Err(StoreError::Rejected("the file was refused".into()))
+                    }
+                }
+            }
+            if let Some(report) = progress.as_ref() {
+                report(done, done);
+            }
+            planner.finish(txn)
+        });
+        let warnings = match reader.join() {
+            Ok(read) => read?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        let counts = written?;
+        Ok(report(opts, ImportFormat::Tbx, counts, warnings))
+    })
+}
 
 /// Applies a parsed glossary to its collection in one transaction, reporting progress if asked.
 pub fn apply(
@@ -232,8 +348,35 @@ pub fn apply(
 ) -> Result<ImportReport, StoreError> {
     let opts_c = opts.clone();
     let ParsedGlossary { concepts, warnings } = parsed;
-    let write = !opts.dry_run;
-    let counts = store.write(move |txn| plan(txn, concepts, &opts_c, write, progress.as_ref()))?;
+    let counts = store.write(move |txn| {
+        let total = concepts.len() as u64;
+        let mut planner = Planner::new(txn, &opts_c, false)?;
+        if !opts_c.dry_run {
+            txn.bulk();
+        }
+        for (done, concept) in (0..).zip(concepts) {
+            if let Some(report) = progress.as_ref() {
+                if done % PROGRESS_EVERY == 0 {
+                    report(done, total);
+                }
+            }
+            planner.add(txn, concept)?;
+        }
+        if let Some(report) = progress.as_ref() {
+            report(total, total);
+        }
+        planner.finish(txn)
+    })?;
+    Ok(report(opts, format, counts, warnings))
+}
+
+/// The report of an import that went through, logged.
+fn report(
+    opts: &ImportOptions,
+    format: ImportFormat,
+    counts: ConceptCounts,
+    warnings: Vec<Warning>,
+) -> ImportReport {
     tracing::info!(
         collection = %opts.collection,
         format = format.name(),
@@ -244,7 +387,7 @@ pub fn apply(
         dry_run = opts.dry_run,
         "import"
     );
-    Ok(ImportReport {
+    ImportReport {
         format: format.name(),
         collection: opts.collection.clone(),
         mode: opts.mode,
@@ -252,10 +395,12 @@ pub fn apply(
         concepts: counts,
         units: UnitCounts::default(),
         warnings,
-    })
+    }
 }
 
-/// Works out (and with `write`, applies) the changes of an import inside a transaction.
+/// Works out (and with `write`, applies) the changes of an import inside a transaction. The
+/// transaction keeps a copy of each concept written (see [`Txn::put`]), so several imports may
+/// share one transaction (seeding).
 pub fn plan(
     txn: &mut Txn,
     incoming: Vec<Concept>,
@@ -264,90 +409,155 @@ pub fn plan(
     progress: Option<&Progress>,
 ) -> Result<ConceptCounts, StoreError> {
     let total = incoming.len() as u64;
-    let mut counts = ConceptCounts::default();
-    let existing = txn.concepts_in(&opts.collection)?;
-    let current: HashMap<String, Concept> =
-        existing.into_iter().map(|c| (c.id.clone(), c)).collect();
-    // preferred terms of the concepts there before the import: a concept of the file matches one
-    // of them at most once, and never another concept of the same file (the file's own entries
-    // are distinct concepts, homonyms included)
-    let mut by_preferred: HashMap<(String, String), Vec<String>> = HashMap::new();
-    for c in current.values() {
-        index_preferred(&mut by_preferred, c);
-    }
-    for ids in by_preferred.values_mut() {
-        ids.sort();
-    }
-    let mut matched: HashSet<String> = HashSet::new();
-    let mut in_file: Vec<String> = Vec::new();
-    let now = now_rfc3339();
-    for (i, mut concept) in incoming.into_iter().enumerate() {
+    let opts = ImportOptions {
+        dry_run: !write,
+        ..opts.clone()
+    };
+    let mut planner = Planner::new(txn, &opts, true)?;
+    for (done, concept) in (0..).zip(incoming) {
         if let Some(report) = progress {
-            if i % PROGRESS_EVERY == 0 {
-                report(i as u64, total);
+            if done % PROGRESS_EVERY == 0 {
+                report(done, total);
             }
         }
-        concept.collection = opts.collection.clone();
-        let target_id = if current.contains_key(&concept.id) {
-            Some(concept.id.clone())
-        } else if opts.mode == ImportMode::Merge {
-            find_by_preferred(&by_preferred, &concept, &matched)
-        } else {
-            None
-        };
-        if let Some(id) = &target_id {
-            matched.insert(id.clone());
-        }
-        let next = match target_id.and_then(|id| current.get(&id)) {
-            Some(old) => {
-                let merged = match opts.mode {
-                    ImportMode::Merge => merge(old.clone(), concept),
-                    ImportMode::Replace => concept,
-                };
-                if merged.same_content(old) {
-                    counts.unchanged += 1;
-                    in_file.push(old.id.clone());
-                    continue;
-                }
-                counts.updated += 1;
-                Concept {
-                    version: old.version + 1,
-                    updated_at: now.clone(),
-                    ..merged
-                }
-            }
-            None => {
-                counts.added += 1;
-                Concept {
-                    version: 1,
-                    updated_at: now.clone(),
-                    ..concept
-                }
-            }
-        };
-        in_file.push(next.id.clone());
-        if write {
-            txn.put(next)?;
-        }
+        planner.add(txn, concept)?;
     }
     if let Some(report) = progress {
         report(total, total);
     }
-    if opts.mode == ImportMode::Replace {
-        let keep: HashSet<&String> = in_file.iter().collect();
-        let gone: Vec<String> = current
-            .keys()
-            .filter(|id| !keep.contains(id))
-            .cloned()
-            .collect();
-        for id in gone {
-            counts.removed += 1;
-            if write {
-                txn.delete(&opts.collection, &id)?;
+    planner.finish(txn)
+}
+
+/// The changes of one import, worked out (and unless it is a dry run, written) one incoming
+/// concept at a time.
+struct Planner<'o> {
+    opts: &'o ImportOptions,
+    /// Whether the transaction keeps a copy of what is written ([`Txn::put`]) or not
+    /// ([`Txn::put_unkept`]).
+    keep: bool,
+    /// Ids of the collection's concepts before the import.
+    existing: HashSet<String>,
+    /// Preferred terms of the concepts there before the import: a concept of the file matches
+    /// one of them at most once, and never another concept of the same file (the file's own
+    /// entries are distinct concepts, homonyms included).
+    by_preferred: HashMap<(String, String), Vec<String>>,
+    /// Existing concepts an incoming one has matched.
+    matched: HashSet<String>,
+    /// Existing concepts updated through a match by preferred term, as written: their own entry
+    /// may still come later in the file, and is merged into this.
+    rewritten: HashMap<String, Concept>,
+    now: String,
+    counts: ConceptCounts,
+}
+
+impl<'o> Planner<'o> {
+    fn new(txn: &Txn, opts: &'o ImportOptions, keep: bool) -> Result<Planner<'o>, StoreError> {
+        let mut existing = HashSet::new();
+        let mut by_preferred: HashMap<(String, String), Vec<String>> = HashMap::new();
+        txn.for_each_in(&opts.collection, |c| {
+            if opts.mode == ImportMode::Merge {
+                index_preferred(&mut by_preferred, &c);
+            }
+            existing.insert(c.id);
+            Ok(())
+        })?;
+        for ids in by_preferred.values_mut() {
+            ids.sort();
+        }
+        Ok(Planner {
+            opts,
+            keep,
+            existing,
+            by_preferred,
+            matched: HashSet::new(),
+            rewritten: HashMap::new(),
+            now: now_rfc3339(),
+            counts: ConceptCounts::default(),
+        })
+    }
+
+    /// One concept of the file: added, merged into (or in replace mode, replacing) the concept
+    /// it matches, or left alone when that one already says the same.
+    fn add(&mut self, txn: &mut Txn, mut concept: Concept) -> Result<(), StoreError> {
+        concept.collection.clone_from(&self.opts.collection);
+        let target = if self.existing.contains(&concept.id) {
+            Some(concept.id.clone())
+        } else if self.opts.mode == ImportMode::Merge && !self.by_preferred.is_empty() {
+            find_by_preferred(&self.by_preferred, &concept, &self.matched)
+        } else {
+            None
+        };
+        let by_preferred = target.as_ref().is_some_and(|id| *id != concept.id);
+        let old = match target {
+            Some(id) => {
+                self.matched.insert(id.clone());
+                match self.rewritten.remove(&id) {
+                    Some(c) => Some(c),
+                    None => txn.get(&self.opts.collection, &id)?,
+                }
+            }
+            None => None,
+        };
+        let next = match &old {
+            Some(old) => {
+                let merged = match self.opts.mode {
+                    ImportMode::Merge => merge(old.clone(), concept),
+                    ImportMode::Replace => concept,
+                };
+                if merged.same_content(old) {
+                    self.counts.unchanged += 1;
+                    return Ok(());
+                }
+                self.counts.updated += 1;
+                Concept {
+                    version: old.version + 1,
+                    updated_at: self.now.clone(),
+                    ..merged
+                }
+            }
+            None => {
+                self.counts.added += 1;
+                Concept {
+                    version: 1,
+                    updated_at: self.now.clone(),
+                    ..concept
+                }
+            }
+        };
+        if self.opts.dry_run {
+            if by_preferred {
+                self.rewritten.insert(next.id.clone(), next);
+            }
+            return Ok(());
+        }
+        if self.keep {
+            return txn.put(next);
+        }
+        txn.put_unkept(&next, old.as_ref())?;
+        if by_preferred {
+            self.rewritten.insert(next.id.clone(), next);
+        }
+        Ok(())
+    }
+
+    /// Ends the import: in replace mode, the concepts the file does not have are removed.
+    fn finish(mut self, txn: &mut Txn) -> Result<ConceptCounts, StoreError> {
+        if self.opts.mode == ImportMode::Replace {
+            let mut gone: Vec<&String> = self
+                .existing
+                .iter()
+                .filter(|id| !self.matched.contains(*id))
+                .collect();
+            gone.sort();
+            for id in gone {
+                self.counts.removed += 1;
+                if !self.opts.dry_run {
+                    txn.delete(&self.opts.collection, id)?;
+                }
             }
         }
+        Ok(self.counts)
     }
-    Ok(counts)
 }
 
 fn index_preferred(map: &mut HashMap<(String, String), Vec<String>>, c: &Concept) {

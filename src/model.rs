@@ -287,7 +287,7 @@ impl Concept {
             }
             union(&mut target.tbx_extra, section.tbx_extra);
             for mut term in section.terms {
-                term.text = nfc(&term.text.split_whitespace().collect::<Vec<_>>().join(" "));
+                term.text = collapse_nfc(std::mem::take(&mut term.text));
                 if term.text.is_empty() {
                     return Err(ConceptError::EmptyTerm(tag.primary.clone()));
                 }
@@ -362,6 +362,30 @@ fn check_fragments(fragments: &[String]) -> Result<(), ConceptError> {
     Ok(())
 }
 
+/// `text` trimmed, with runs of whitespace collapsed to one space, in NFC; without copying
+/// when it already is.
+fn collapse_nfc(text: String) -> String {
+    let mut after_space = true;
+    let collapsed = text.chars().all(|c| {
+        let ok = if c == ' ' {
+            !after_space
+        } else {
+            !c.is_whitespace()
+        };
+        after_space = c == ' ';
+        ok
+    }) && (!after_space || text.is_empty());
+    let text = if collapsed {
+        text
+    } else {
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    match unicode_normalization::is_nfc_quick(text.chars()) {
+        unicode_normalization::IsNormalized::Yes => text,
+        _ => nfc(&text),
+    }
+}
+
 fn clean(value: Option<String>) -> Option<String> {
     value.map(|v| nfc(v.trim())).filter(|v| !v.is_empty())
 }
@@ -400,6 +424,29 @@ mod tests {
         assert_eq!(fr.terms[0].text, "courriel");
         assert_eq!(fr.terms[0].region.as_deref(), Some("CA"));
         assert_eq!(fr.terms[1].text, "Convention de Hanoï");
+    }
+
+    #[test]
+    fn collapse_nfc_is_split_join_nfc() {
+        for text in [
+            "",
+            " ",
+            "a",
+            "a b",
+            " a b",
+            "a b ",
+            "a  b",
+            "a\tb",
+            "a\u{a0}b",
+            "a\u{3000}b\n",
+            "Hanoi\u{308}",
+            "Hano\u{ef} de  l\u{2019}\u{c9}tat",
+            "\u{5408}\u{56fd} \u{f900}",
+            "\u{627}\u{644}\u{623}\u{645}\u{645}",
+        ] {
+            let slow = nfc(&text.split_whitespace().collect::<Vec<_>>().join(" "));
+            assert_eq!(collapse_nfc(text.to_string()), slow, "{text:?}");
+        }
     }
 
     #[test]

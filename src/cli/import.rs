@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 
 use super::DataDir;
-use crate::import::{self, ImportFormat, ImportMode, ImportOptions, ImportReport};
+use crate::import::{self, ImportError, ImportFormat, ImportMode, ImportOptions, ImportReport};
 use crate::store::{OpenMode, Store};
 
 /// Options of `hexaglot import`.
@@ -64,10 +64,6 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     if format.is_memory() {
         return import_memory(&args, format, mode, &bytes);
     }
-    let parsed = match format.read_with_sheet(&bytes, args.sheet.as_deref(), &args.collection) {
-        Ok(p) => p,
-        Err(e) => return Ok(refused(&args, &e)),
-    };
     let store = Store::open(&args.data.data_dir, OpenMode::ReadWrite)?;
     let opts = ImportOptions {
         collection: args.collection.clone(),
@@ -90,10 +86,21 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         shown.set_length(total);
         shown.set_position(done);
     });
-    let report = import::apply(&store, parsed, format, &opts, Some(progress));
+    let report = import::import(
+        &store,
+        bytes,
+        format,
+        args.sheet.as_deref(),
+        &opts,
+        Some(progress),
+    );
     bar.finish_and_clear();
-    let report = report?;
     store.close();
+    let report = match report {
+        Ok(report) => report,
+        Err(ImportError::Format(e)) => return Ok(refused(&args, &e)),
+        Err(ImportError::Store(e)) => return Err(e.into()),
+    };
     print_report(&report, args.json)?;
     Ok(ExitCode::SUCCESS)
 }

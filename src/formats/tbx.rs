@@ -1,7 +1,8 @@
 //! TBX glossaries (ISO 30042): bytes to concepts.
 //!
 //! [`read_tbx`] reads both generations of the format in one pass over quick-xml events, keeping
-//! only the entry being read (memory grows with one entry, not with the file):
+//! only the entry being read (memory grows with one entry, not with the file); [`read_tbx_each`]
+//! hands each concept on as soon as its entry ends, so an import indexes while the file is read:
 //!
 //! - ISO 30042:2019 `<tbx>` (TBX-Core, TBX-Basic, TBX-Min): `conceptEntry/langSec/termSec/term`;
 //! - TBX v2 `<martif>`: `termEntry/langSet/tig/term` and `termEntry/langSet/ntig/termGrp/term`.
@@ -48,11 +49,14 @@
 use super::export::{concept_id, xml};
 use super::xml::{attributes, decode, locate, resolve_reference, xml_error_message};
 use super::{derived_id, issue};
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::str::FromStr;
 
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::Reader;
+use rustc_hash::FxHashMap;
 
 use super::{FormatError, FormatIssue, ParsedGlossary, Warning};
 use crate::lang::LangTag;
@@ -90,6 +94,47 @@ const MAX_DEPTH: usize = 256;
 /// assert_eq!(term.region.as_deref(), Some("CA"));
 /// ```
 pub fn read_tbx(bytes: &[u8], collection: &str) -> Result<ParsedGlossary, FormatError> {
+    let mut concepts = Vec::new();
+    let warnings = read_tbx_each(bytes, collection, |concept, _| {
+        concepts.push(concept);
+        ControlFlow::Continue(())
+    })?;
+    Ok(ParsedGlossary { concepts, warnings })
+}
+
+/// Reads a TBX file like [`read_tbx`], handing each concept to `each` as soon as its entry is
+/// read, with the byte offset reached in the (decoded) file and that file's length, instead of
+/// collecting them.
+///
+/// `each` sees concepts only while the file has no problem so far; the verdict comes at the end:
+/// an `Err` means the file is refused whole, and whatever `each` did with the concepts it saw
+/// must be undone (an import rolls its transaction back). When `each` returns
+/// `ControlFlow::Break`, reading stops and the warnings so far are returned.
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// use hexaglot::formats::tbx::read_tbx_each;
+///
+/// let file = r#"<martif type="TBX"><text><body>
+///   <termEntry id="a"><langSet xml:lang="en"><tig><term>one</term></tig></langSet></termEntry>
+///   <termEntry id="b"><langSet xml:lang="en"><tig><term>two</term></tig></langSet></termEntry>
+/// </body></text></martif>"#;
+/// let mut ids = Vec::new();
+/// read_tbx_each(file.as_bytes(), "default", |concept, _| {
+///     ids.push(concept.id);
+///     ControlFlow::Continue(())
+/// })
+/// .unwrap();
+/// assert_eq!(ids, ["a", "b"]);
+/// // a problem after the first entry: it was seen, but the verdict refuses the file
+/// let broken = file.replace("</martif>", "");
+/// assert!(read_tbx_each(broken.as_bytes(), "default", |_, _| ControlFlow::Continue(())).is_err());
+/// ```
+pub fn read_tbx_each(
+    bytes: &[u8],
+    collection: &str,
+    mut each: impl FnMut(Concept, Position) -> ControlFlow<()>,
+) -> Result<Vec<Warning>, FormatError> {
     let fail = |issues: Vec<FormatIssue>| FormatError {
         format: FORMAT,
         issues,
@@ -98,7 +143,18 @@ pub fn read_tbx(bytes: &[u8], collection: &str) -> Result<ParsedGlossary, Format
         return Err(fail(vec![issue(1, 1, e.to_string())]));
     }
     let text = decode(bytes).map_err(|i| fail(vec![i]))?;
-    TbxReader::new(&text, collection).read().map_err(fail)
+    TbxReader::new(&text, collection, &mut each)
+        .read()
+        .map_err(fail)
+}
+
+/// How far a streaming reader has got: byte offset reached in the decoded text, and its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Bytes read.
+    pub offset: usize,
+    /// Bytes in all.
+    pub len: usize,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -129,8 +185,8 @@ enum Role {
     Skipped,
 }
 
-struct Open {
-    name: String,
+struct Open<'t> {
+    name: Cow<'t, str>,
     offset: usize,
     role: Role,
 }
@@ -178,9 +234,9 @@ impl Slot {
     }
 }
 
-struct Capture {
+struct Capture<'t> {
     slot: Slot,
-    text: String,
+    text: Cow<'t, str>,
     /// Used when the text is empty (the `target` of a `<ref>`).
     fallback: Option<String>,
     /// For [`Slot::Extra`]: the DCA element to keep the text in.
@@ -221,9 +277,9 @@ struct EntryDraft {
     issues_before: usize,
 }
 
-struct TermDraft {
+struct TermDraft<'t> {
     offset: usize,
-    name: String,
+    name: Cow<'t, str>,
     /// `None` until the `<term>` element has been read.
     text: Option<String>,
     status: Option<TermStatus>,
@@ -242,19 +298,24 @@ struct Tally {
     offset: usize,
 }
 
+/// Where finished concepts go.
+type Sink<'s> = &'s mut dyn FnMut(Concept, Position) -> ControlFlow<()>;
+
 /// The state machine over quick-xml events.
-struct TbxReader<'t> {
+struct TbxReader<'t, 's> {
     text: &'t str,
     collection: String,
-    stack: Vec<Open>,
+    stack: Vec<Open<'t>>,
     root_closed: bool,
     entry: Option<EntryDraft>,
     /// The current language section; `Some(None)` when its `xml:lang` was unusable.
     lang: Option<Option<LangTag>>,
-    term: Option<TermDraft>,
-    capture: Option<Capture>,
-    concepts: Vec<Concept>,
-    ids: HashMap<String, usize>,
+    term: Option<TermDraft<'t>>,
+    capture: Option<Capture<'t>>,
+    sink: Sink<'s>,
+    /// Byte offset just past the event being handled.
+    at: usize,
+    ids: FxHashMap<String, usize>,
     issues: Vec<FormatIssue>,
     tallies: Vec<Tally>,
     tally_index: HashMap<String, usize>,
@@ -263,8 +324,8 @@ struct TbxReader<'t> {
 /// Reading cannot go on (a syntax error, too many problems).
 struct Stop;
 
-impl<'t> TbxReader<'t> {
-    fn new(text: &'t str, collection: &str) -> TbxReader<'t> {
+impl<'t, 's> TbxReader<'t, 's> {
+    fn new(text: &'t str, collection: &str, sink: Sink<'s>) -> TbxReader<'t, 's> {
         TbxReader {
             text,
             collection: collection.to_string(),
@@ -274,22 +335,23 @@ impl<'t> TbxReader<'t> {
             lang: None,
             term: None,
             capture: None,
-            concepts: Vec::new(),
-            ids: HashMap::new(),
+            sink,
+            at: 0,
+            ids: FxHashMap::default(),
             issues: Vec::new(),
             tallies: Vec::new(),
             tally_index: HashMap::new(),
         }
     }
 
-    fn read(mut self) -> Result<ParsedGlossary, Vec<FormatIssue>> {
+    fn read(mut self) -> Result<Vec<Warning>, Vec<FormatIssue>> {
         let _ = self.events();
         if !self.issues.is_empty() {
             self.issues.sort_by_key(|i| (i.line, i.column));
             return Err(self.issues);
         }
         let text = self.text;
-        let warnings = self
+        Ok(self
             .tallies
             .into_iter()
             .map(|t| Warning {
@@ -300,11 +362,7 @@ impl<'t> TbxReader<'t> {
                     format!("{} ({} times)", t.message, t.count)
                 },
             })
-            .collect();
-        Ok(ParsedGlossary {
-            concepts: self.concepts,
-            warnings,
-        })
+            .collect())
     }
 
     /// Records a problem; stops once there are too many.
@@ -375,7 +433,7 @@ impl<'t> TbxReader<'t> {
                             return Err(self.fatal(at, "text outside the root element"));
                         }
                     } else if let Some(c) = &mut self.capture {
-                        c.text.push_str(&text);
+                        append_text(&mut c.text, text);
                     }
                 }
                 Event::CData(t) => {
@@ -383,7 +441,7 @@ impl<'t> TbxReader<'t> {
                         return Err(self.fatal(offset, "CDATA outside the root element"));
                     }
                     if let Some(c) = &mut self.capture {
-                        c.text.push_str(&t.xml10_content());
+                        append_text(&mut c.text, t.xml10_content());
                     }
                 }
                 Event::GeneralRef(r) => {
@@ -392,7 +450,7 @@ impl<'t> TbxReader<'t> {
                         return Err(self.fatal(offset, "text outside the root element"));
                     }
                     if let Some(c) = &mut self.capture {
-                        c.text.push_str(&resolved);
+                        c.text.to_mut().push_str(&resolved);
                     }
                 }
                 Event::Decl(_) | Event::DocType(_) | Event::PI(_) | Event::Comment(_) => {}
@@ -400,7 +458,7 @@ impl<'t> TbxReader<'t> {
             }
         }
         if let Some(open) = self.stack.last() {
-            let (name, at) = (open.name.clone(), open.offset);
+            let (name, at) = (open.name.to_string(), open.offset);
             return Err(self.fatal(at, format!("<{name}> is not closed")));
         }
         if !self.root_closed {
@@ -430,24 +488,32 @@ impl<'t> TbxReader<'t> {
     }
 }
 
-impl TbxReader<'_> {
-    fn push(&mut self, e: &BytesStart<'_>, offset: usize, role: Role) {
-        self.stack.push(Open {
-            name: e.name().as_ref().to_string(),
-            offset,
-            role,
-        });
+impl<'t> TbxReader<'t, '_> {
+    /// The qualified name of the element starting at `offset`, borrowed from the text.
+    fn name(&self, e: &BytesStart<'_>, offset: usize) -> Cow<'t, str> {
+        let name = e.name();
+        let name: &str = name.as_ref();
+        let text: &'t str = self.text;
+        match text.get(offset + 1..offset + 1 + name.len()) {
+            Some(at) if at == name => Cow::Borrowed(at),
+            _ => Cow::Owned(name.to_string()),
+        }
+    }
+
+    fn push(&mut self, name: Cow<'t, str>, offset: usize, role: Role) {
+        self.stack.push(Open { name, offset, role });
     }
 
     fn start(&mut self, e: &BytesStart<'_>, offset: usize) -> Result<(), Stop> {
         let parent = self.stack.last().map(|o| o.role);
+        let name = self.name(e, offset);
         match parent {
             Some(Role::Skip | Role::Skipped | Role::Keep) => {
-                self.push(e, offset, Role::Skipped);
+                self.push(name, offset, Role::Skipped);
                 return Ok(());
             }
             Some(Role::Capture | Role::Inline) => {
-                self.push(e, offset, Role::Inline);
+                self.push(name, offset, Role::Inline);
                 return Ok(());
             }
             _ => {}
@@ -459,8 +525,11 @@ impl TbxReader<'_> {
                 .find(|(k, _)| k == key)
                 .map(|(_, v)| v.trim().to_string())
         };
-        let name = e.name().as_ref().to_string();
-        let local = e.local_name().as_ref().to_string();
+        let local_len = e.local_name().as_ref().len();
+        let local: Cow<'t, str> = match &name {
+            Cow::Borrowed(n) => Cow::Borrowed(&n[n.len() - local_len..]),
+            Cow::Owned(n) => Cow::Owned(n[n.len() - local_len..].to_string()),
+        };
         if parent.is_none() {
             if self.root_closed {
                 return Err(self.fatal(offset, "a second root element"));
@@ -471,27 +540,27 @@ impl TbxReader<'_> {
                 );
                 return Err(self.fatal(offset, message));
             }
-            self.push(e, offset, Role::Root);
+            self.push(name, offset, Role::Root);
             return Ok(());
         }
         let structural = matches!(
-            local.as_str(),
+            &*local,
             "conceptEntry" | "termEntry" | "langSec" | "langSet" | "termSec" | "tig" | "ntig"
         ) || local == "term";
-        if self.entry.is_none() && !matches!(local.as_str(), "conceptEntry" | "termEntry") {
+        if self.entry.is_none() && !matches!(&*local, "conceptEntry" | "termEntry") {
             if structural {
                 self.issue(offset, format!("<{name}> outside an entry"))?;
-                self.push(e, offset, Role::Skip);
+                self.push(name, offset, Role::Skip);
             } else if local == "back" {
                 // shared reference objects (people, sources) that entries point to
                 self.tally(offset, "back matter <back> not kept".to_string());
-                self.push(e, offset, Role::Skip);
+                self.push(name, offset, Role::Skip);
             } else {
-                self.push(e, offset, Role::Plain);
+                self.push(name, offset, Role::Plain);
             }
             return Ok(());
         }
-        let role = match local.as_str() {
+        let role = match &*local {
             "conceptEntry" | "termEntry" => {
                 if self.entry.is_some() {
                     self.issue(offset, format!("<{name}> inside another entry"))?;
@@ -587,7 +656,7 @@ impl TbxReader<'_> {
             "ref" | "xref" => {
                 let what = match attr("type") {
                     Some(t) => format!("{local} type=\"{t}\""),
-                    None => local.clone(),
+                    None => local.to_string(),
                 };
                 let role = self.category("source", &what, offset, None);
                 if let Some(c) = &mut self.capture {
@@ -606,17 +675,17 @@ impl TbxReader<'_> {
                 Role::Keep
             }
         };
-        self.push(e, offset, role);
+        self.push(name, offset, role);
         Ok(())
     }
 }
 
-impl TbxReader<'_> {
+impl TbxReader<'_, '_> {
     /// Starts capturing the text of the element being opened.
     fn capture(&mut self, slot: Slot, offset: usize) -> Role {
         self.capture = Some(Capture {
             slot,
-            text: String::new(),
+            text: Cow::Borrowed(""),
             fallback: None,
             dca: None,
             offset,
@@ -654,6 +723,7 @@ impl TbxReader<'_> {
 
     /// Closes the open element; `end_offset` is just past its end tag.
     fn end(&mut self, end_offset: usize) -> Result<(), Stop> {
+        self.at = end_offset;
         let Some(open) = self.stack.pop() else {
             return Ok(());
         };
@@ -677,10 +747,13 @@ impl TbxReader<'_> {
     }
 
     /// Puts a captured text in its place.
-    fn captured(&mut self, c: Capture) {
-        let mut value = collapse(&c.text);
+    fn captured(&mut self, c: Capture<'_>) {
+        let mut value = collapse(c.text);
         if value.is_empty() {
-            value = c.fallback.as_deref().map(collapse).unwrap_or_default();
+            value = c
+                .fallback
+                .map(|f| collapse(Cow::Owned(f)))
+                .unwrap_or_default();
         }
         if c.slot == Slot::Term {
             if let Some(t) = &mut self.term {
@@ -799,7 +872,9 @@ impl TbxReader<'_> {
         entry
             .first_term
             .get_or_insert_with(|| (tag.primary.clone(), text.clone()));
-        let mut term = Term::new(&text, draft.status.unwrap_or_default());
+        // `Concept::normalize` puts the text in NFC
+        let mut term = Term::new("", draft.status.unwrap_or_default());
+        term.text = text;
         term.region = tag.region.clone();
         term.pos = draft.pos;
         term.gender = draft.gender;
@@ -849,7 +924,17 @@ impl TbxReader<'_> {
         }
         self.ids.insert(draft.concept.id.clone(), draft.offset);
         match draft.concept.normalize() {
-            Ok(concept) => self.concepts.push(concept),
+            // once the file has a problem it is refused whole: nothing more is handed on
+            Ok(concept) if self.issues.is_empty() => {
+                let position = Position {
+                    offset: self.at,
+                    len: self.text.len(),
+                };
+                if (self.sink)(concept, position).is_break() {
+                    return Err(Stop);
+                }
+            }
+            Ok(_) => {}
             Err(err) => self.issue(draft.offset, err.to_string())?,
         }
         Ok(())
@@ -936,8 +1021,38 @@ pub fn check_fragment(fragment: &str) -> Result<(), String> {
 }
 
 /// Trims and collapses runs of whitespace to one space.
-fn collapse(text: &str) -> String {
+fn collapse(text: Cow<'_, str>) -> String {
+    if is_collapsed(&text) {
+        return text.into_owned();
+    }
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// True when `text` has no whitespace but single spaces between words.
+fn is_collapsed(text: &str) -> bool {
+    let mut after_space = true;
+    for c in text.chars() {
+        if c == ' ' {
+            if after_space {
+                return false;
+            }
+            after_space = true;
+        } else if c.is_whitespace() {
+            return false;
+        } else {
+            after_space = false;
+        }
+    }
+    !after_space || text.is_empty()
+}
+
+/// Adds the text of an event to a captured text, borrowing it while it is the only piece.
+fn append_text<'t>(captured: &mut Cow<'t, str>, text: Cow<'t, str>) {
+    if captured.is_empty() {
+        *captured = text;
+    } else {
+        captured.to_mut().push_str(&text);
+    }
 }
 
 /// Adds a paragraph to a note.
@@ -948,5 +1063,32 @@ fn append(note: &mut Option<String>, value: String) {
             n.push_str(&value);
         }
         None => *note = Some(value),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collapse_is_split_and_join() {
+        for text in [
+            "",
+            " ",
+            "a",
+            "a b",
+            " a",
+            "a ",
+            "a  b",
+            "a\tb",
+            "a\nb",
+            "a\u{a0}b",
+            "a\u{3000}b",
+            "\u{2003}",
+            "l'État de  droit",
+        ] {
+            let slow = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(collapse(Cow::Borrowed(text)), slow, "{text:?}");
+        }
     }
 }

@@ -14,4 +14,6 @@ pub use analyze::{analyze, exact_key, fold_diacritics, nfc, search_fold, zh_bigr
 pub use arabic::strip_proclitics as strip_arabic_proclitics;
 pub use cyrillic::fold_latin_lookalikes;
 pub use tag::{Lang, LangError, LangTag};
-pub use tokenizer::{register_tokenizers, tokenizer_name, Analysis, HexaglotTokenizer};
+pub use tokenizer::{
+    pre_tokenized, register_tokenizers, tokenizer_name, Analysis, HexaglotTokenizer,
+};

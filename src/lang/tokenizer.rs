@@ -1,8 +1,10 @@
 //! The analysis pipeline as tantivy tokenizers, so the index holds exactly the keys of [`analyze`].
 
-use tantivy::tokenizer::{Token as TantivyToken, TokenStream, Tokenizer, TokenizerManager};
+use tantivy::tokenizer::{
+    PreTokenizedString, Token as TantivyToken, TokenStream, Tokenizer, TokenizerManager,
+};
 
-use super::{analyze, zh_bigrams, Lang};
+use super::{analyze, zh_bigrams, Lang, Token};
 
 /// Which token stream of a language a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,5 +99,29 @@ impl TokenStream for VecTokenStream {
 
     fn token_mut(&mut self) -> &mut TantivyToken {
         &mut self.tokens[self.next - 1]
+    }
+}
+
+/// What [`HexaglotTokenizer`] makes of `text`, from the analysis already done: `tokens` is
+/// [`analyze`] of `text` in the tokenizer's language (or [`zh_bigrams`] of it for
+/// [`Analysis::Bigrams`]). A document indexes this instead of `text` when its builder needs the
+/// analysis anyway: the index holds exactly the same tokens (same keys, positions and offsets)
+/// without the text being analysed a second time.
+pub fn pre_tokenized(text: &str, tokens: &[Token]) -> PreTokenizedString {
+    let mut out = Vec::with_capacity(tokens.len() + tokens.len() / 2);
+    for t in tokens {
+        for key in t.keys() {
+            out.push(TantivyToken {
+                offset_from: t.byte_start,
+                offset_to: t.byte_end,
+                position: t.position,
+                text: key.to_string(),
+                position_length: 1,
+            });
+        }
+    }
+    PreTokenizedString {
+        text: text.to_string(),
+        tokens: out,
     }
 }

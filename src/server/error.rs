@@ -157,6 +157,15 @@ impl From<FormatError> for ApiError {
     }
 }
 
+impl From<crate::import::ImportError> for ApiError {
+    fn from(e: crate::import::ImportError) -> Self {
+        match e {
+            crate::import::ImportError::Format(e) => e.into(),
+            crate::import::ImportError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         ApiError::internal(e)

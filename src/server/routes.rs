@@ -674,16 +674,16 @@ pub(super) async fn import_file(
     let store = state.store.clone();
     let sheet = p.sheet.filter(|s| !s.is_empty());
     let report = super::in_background(move || -> Result<_, ApiError> {
-        let parsed = format.read_with_sheet(&bytes, sheet.as_deref(), &collection)?;
         let progress: import::Progress = std::sync::Arc::new(move |done, total| {
             if total > 1000 {
                 tracing::info!(collection = %collection, done, total, "import progress");
             }
         });
-        Ok(import::apply(
+        Ok(import::import(
             &store,
-            parsed,
+            bytes,
             format,
+            sheet.as_deref(),
             &opts,
             Some(progress),
         )?)

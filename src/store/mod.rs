@@ -6,12 +6,13 @@
 //! `write` returns. When it returns `Err`, nothing of it is kept. A commit is atomic: a crash at any
 //! moment leaves the index at the previous or the next commit.
 
+mod document;
 mod schema;
 mod stats;
 pub mod tm;
 mod warm;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -22,7 +23,10 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-pub use schema::{doc_key, Fields, MatchInfo, TermInfo, TokenKeys, LANG_SEP, SCHEMA_VERSION};
+pub use document::{DocValue, DocValues, InFlight, IndexDoc};
+pub use schema::{
+    concept_doc, doc_key, Fields, MatchInfo, TermInfo, TokenKeys, LANG_SEP, SCHEMA_VERSION,
+};
 pub use stats::{CollectionStats, Stats};
 pub use warm::WarmFn;
 
@@ -33,6 +37,8 @@ use crate::model::Concept;
 const TERMBASE_DIR: &str = "termbase";
 /// File in the index directory recording the schema version.
 const SCHEMA_FILE: &str = "hexaglot-schema.json";
+/// Documents of a bulk write ([`Txn::put_unkept`]) waiting for tantivy's indexing threads, at most.
+const BULK_IN_FLIGHT: usize = 1000;
 /// Memory budget of the index writer.
 const WRITER_MEMORY: usize = 100_000_000;
 
@@ -130,7 +136,7 @@ pub struct Store {
 
 /// State owned by the writer thread.
 struct WriterState {
-    writer: IndexWriter,
+    writer: IndexWriter<IndexDoc>,
     reader: IndexReader,
     fields: Fields,
     payload: Payload,
@@ -258,10 +264,11 @@ impl Store {
             warmer,
         });
         if mode == OpenMode::ReadWrite {
-            let writer: IndexWriter = index.writer(WRITER_MEMORY).map_err(|e| match e {
-                tantivy::TantivyError::LockFailure(..) => StoreError::Locked(dir.clone()),
-                other => StoreError::Index(other),
-            })?;
+            let writer: IndexWriter<IndexDoc> =
+                index.writer(WRITER_MEMORY).map_err(|e| match e {
+                    tantivy::TantivyError::LockFailure(..) => StoreError::Locked(dir.clone()),
+                    other => StoreError::Index(other),
+                })?;
             let (tx, rx) = mpsc::channel::<Job>();
             let mut state = WriterState {
                 writer,
@@ -400,17 +407,29 @@ fn run_txn<T, F>(state: &mut WriterState, change: F) -> TxnOutcome<T>
 where
     F: FnOnce(&mut Txn) -> Result<T, StoreError>,
 {
+    // counted per transaction: documents a rolled-back transaction left to tantivy never hold
+    // up the next one
+    let in_flight = Arc::new(InFlight::default());
     let mut txn = Txn {
         searcher: state.reader.searcher(),
         fields: &state.fields,
         writer: &mut state.writer,
+        in_flight: &in_flight,
         overlay: HashMap::new(),
+        unkept: HashSet::new(),
         payload: state.payload.clone(),
         changed: false,
+        bulk: false,
     };
     let result = change(&mut txn);
     let changed = txn.changed;
     let payload = txn.payload;
+    if txn.bulk {
+        // the commit considers merges again, of everything the transaction wrote
+        state.writer.set_merge_policy(Box::new(
+            tantivy::merge_policy::DefaultMergePolicy::default(),
+        ));
+    }
     match result {
         Ok(value) if changed => {
             let committed = (|| -> Result<(), StoreError> {
@@ -441,27 +460,48 @@ where
     }
 }
 
-/// A write transaction: reads see the transaction's own changes.
+/// A write transaction: reads see the transaction's own changes (but for concepts written
+/// with [`Txn::put_unkept`], which cannot be read back before the commit).
 pub struct Txn<'a> {
     searcher: Searcher,
     fields: &'a Fields,
-    writer: &'a mut IndexWriter,
+    writer: &'a mut IndexWriter<IndexDoc>,
+    in_flight: &'a Arc<InFlight>,
     overlay: HashMap<(String, String), Option<Concept>>,
+    /// Document keys of the concepts written by [`Txn::put_unkept`].
+    unkept: HashSet<String>,
     payload: Payload,
     changed: bool,
+    /// Set by [`Txn::bulk`].
+    bulk: bool,
 }
 
 impl Txn<'_> {
+    /// Marks the transaction as a bulk write: the segments tantivy flushes while it runs are not
+    /// merged before it commits (merging half-written segments would compete with the writing
+    /// for the CPU, and a rollback would throw the work away); the commit merges as usual.
+    pub fn bulk(&mut self) {
+        if !self.bulk {
+            self.writer
+                .set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+            self.bulk = true;
+        }
+    }
+
     /// The concept as this transaction sees it.
     pub fn get(&self, collection: &str, id: &str) -> Result<Option<Concept>, StoreError> {
         if let Some(c) = self.overlay.get(&(collection.to_string(), id.to_string())) {
             return Ok(c.clone());
+        }
+        if !self.unkept.is_empty() && self.unkept.contains(&doc_key(collection, id)) {
+            return Err(unreadable(collection));
         }
         get_concept(&self.searcher, self.fields, collection, id)
     }
 
     /// Every concept of a collection as this transaction sees it.
     pub fn concepts_in(&self, collection: &str) -> Result<Vec<Concept>, StoreError> {
+        self.check_readable(collection)?;
         let mut by_id: BTreeMap<String, Concept> =
             concepts_in(&self.searcher, self.fields, collection)?
                 .into_iter()
@@ -476,6 +516,82 @@ impl Txn<'_> {
             }
         }
         Ok(by_id.into_values().collect())
+    }
+
+    /// Calls `f` with every concept of a collection as this transaction sees it, one at a time
+    /// and in no particular order, keeping none (where [`Txn::concepts_in`] holds them all).
+    pub fn for_each_in(
+        &self,
+        collection: &str,
+        mut f: impl FnMut(Concept) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.check_readable(collection)?;
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.collection, collection),
+            IndexRecordOption::Basic,
+        );
+        for addr in self.searcher.search(&query, &DocSetCollector)? {
+            let concept = load_concept(&self.searcher, self.fields, addr)?;
+            if self.overlay.is_empty()
+                || !self
+                    .overlay
+                    .contains_key(&(concept.collection.clone(), concept.id.clone()))
+            {
+                f(concept)?;
+            }
+        }
+        for ((coll, _), c) in &self.overlay {
+            if let (true, Some(c)) = (coll == collection, c) {
+                f(c.clone())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Fails when this transaction wrote concepts of `collection` it cannot read back.
+    fn check_readable(&self, collection: &str) -> Result<(), StoreError> {
+        let prefix = doc_key(collection, "");
+        if self.unkept.iter().any(|k| k.starts_with(&prefix)) {
+            return Err(unreadable(collection));
+        }
+        Ok(())
+    }
+
+    /// Stores `concept` (already normalised, with its version and time set) in place of `old`,
+    /// the concept of the same collection and id as this transaction sees it ([`Txn::get`];
+    /// `None` when there is none), without keeping a copy: a bulk import writes each concept
+    /// once and does not read it again, so the transaction's memory does not grow with the
+    /// file. Reading the concept (or listing its collection) later in the same transaction is
+    /// an error.
+    pub fn put_unkept(
+        &mut self,
+        concept: &Concept,
+        old: Option<&Concept>,
+    ) -> Result<(), StoreError> {
+        let key = doc_key(&concept.collection, &concept.id);
+        debug_assert!(
+            old.is_none_or(|o| o.collection == concept.collection && o.id == concept.id),
+            "put_unkept: `old` is another concept"
+        );
+        if let Some(old) = old {
+            self.payload.stats.remove(old);
+        }
+        self.payload.stats.add(concept);
+        let written = self
+            .overlay
+            .remove(&(concept.collection.clone(), concept.id.clone()))
+            .is_some();
+        if old.is_some() || written || self.unkept.contains(&key) {
+            // a new concept has no document to replace: no delete for tantivy to apply
+            self.writer
+                .delete_term(Term::from_field_text(self.fields.key, &key));
+        }
+        let mut doc = schema::concept_doc(self.fields, concept);
+        self.in_flight.admit(&mut doc, BULK_IN_FLIGHT);
+        self.writer.add_document(doc)?;
+        self.unkept.insert(key);
+        self.changed = true;
+        Ok(())
     }
 
     /// Stores `concept` (already normalised, with its version and time set), replacing any
@@ -539,6 +655,13 @@ impl Txn<'_> {
     pub fn seeded(&self) -> bool {
         self.payload.seeded
     }
+}
+
+/// A read of concepts the transaction wrote without keeping them.
+fn unreadable(collection: &str) -> StoreError {
+    StoreError::Rejected(format!(
+        "collection {collection:?}: concepts written earlier in this transaction cannot be read back before it commits"
+    ))
 }
 
 fn get_concept(
@@ -688,7 +811,7 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
     let (schema, fields) = schema::build_schema();
     let new = create_index(staging, schema)?;
     register_tokenizers(new.tokenizers());
-    let mut writer: IndexWriter = new.writer(WRITER_MEMORY)?;
+    let mut writer: IndexWriter<IndexDoc> = new.writer(WRITER_MEMORY)?;
     let mut stats = Stats::default();
     for addr in searcher.search(&AllQuery, &DocSetCollector)? {
         let doc: TantivyDocument = searcher.doc(addr)?;

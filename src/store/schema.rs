@@ -3,7 +3,8 @@
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
 };
-use tantivy::TantivyDocument;
+
+use super::document::IndexDoc;
 
 use crate::lang::{analyze, exact_key, tokenizer_name, zh_bigrams, Analysis, Lang, Token};
 use crate::model::{Concept, Term, TermStatus};
@@ -102,52 +103,59 @@ pub fn doc_key(collection: &str, id: &str) -> String {
     format!("{collection}\u{1f}{id}")
 }
 
-/// The document of a concept.
-pub fn concept_doc(fields: &Fields, concept: &Concept) -> TantivyDocument {
-    let mut doc = TantivyDocument::new();
-    doc.add_text(fields.key, doc_key(&concept.collection, &concept.id));
+/// The document of a concept. Each term is analysed once: the analysis goes into `match_info`,
+/// the keyword fields and, pre-tokenised, the analysed fields, so the registered tokenizers do
+/// not analyse the term again (the postings are the same: [`crate::lang::pre_tokenized`]).
+pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
+    use std::fmt::Write;
+    let json = serde_json::to_string(concept).expect("a concept always serialises");
+    let terms = concept.terms().count();
+    let mut doc = IndexDoc::with_capacity(2 * json.len() + 64 * terms, 4 + 16 * terms);
+    doc.add_text(fields.key, &doc_key(&concept.collection, &concept.id));
     doc.add_text(fields.collection, &concept.collection);
-    for s in &concept.subject {
-        doc.add_text(fields.subject, exact_key(s));
-    }
-    doc.add_text(
-        fields.json,
-        serde_json::to_string(concept).expect("a concept always serialises"),
-    );
-    let mut seen = std::collections::HashSet::new();
-    let mut add_once = |doc: &mut TantivyDocument, field: Field, value: String| {
-        if seen.insert((field, value.clone())) {
-            doc.add_text(field, value);
-        }
-    };
+    doc.add_text(fields.json, &json);
+    drop(json);
     let mut info = format!("{}\t{}\n", concept.collection, concept.id);
+    let mut analysed = Vec::new();
     for (code, term) in concept.terms() {
         let lang = Lang::from_primary(code);
-        doc.add_text(fields.analysed_field(lang), &term.text);
+        let tokens = analyze(lang, &term.text);
+        doc.add_tokens(fields.analysed_field(lang), &term.text, &tokens);
         let bigrams = if lang == Lang::Zh {
-            doc.add_text(fields.zh_bigrams, &term.text);
-            zh_bigrams(&term.text)
+            let bigrams = zh_bigrams(&term.text);
+            doc.add_tokens(fields.zh_bigrams, &term.text, &bigrams);
+            bigrams
         } else {
             Vec::new()
         };
-        let tokens = analyze(lang, &term.text);
-        write_match_line(&mut info, code, term, &tokens, &bigrams);
-        for token in tokens {
-            add_once(
-                &mut doc,
-                fields.lang_words,
-                format!("{code}{LANG_SEP}{}", token.norm),
-            );
-            add_once(&mut doc, fields.words, token.norm);
-        }
         let exact = exact_key(&term.text);
-        add_once(&mut doc, fields.exact, format!("{code}{LANG_SEP}{exact}"));
-        add_once(&mut doc, fields.exact, exact);
-        let status = term.status.as_str();
-        add_once(&mut doc, fields.status, format!("{code}{LANG_SEP}{status}"));
-        add_once(&mut doc, fields.status, status.to_string());
+        write_match_line(&mut info, code, term, &exact, &tokens, &bigrams);
+        analysed.push((code, term.status, exact, tokens));
     }
-    doc.add_text(fields.match_info, info);
+    doc.add_text(fields.match_info, &info);
+    for s in &concept.subject {
+        doc.add_text(fields.subject, &exact_key(s));
+    }
+    // the keyword fields of the terms: each value once
+    let keywords = doc.len();
+    for (code, status, exact, tokens) in &analysed {
+        for token in tokens {
+            doc.add_text_with(fields.lang_words, |b| {
+                let _ = write!(b, "{code}{LANG_SEP}{}", token.norm);
+            });
+            doc.add_text(fields.words, &token.norm);
+        }
+        doc.add_text_with(fields.exact, |b| {
+            let _ = write!(b, "{code}{LANG_SEP}{exact}");
+        });
+        doc.add_text(fields.exact, exact);
+        let status = status.as_str();
+        doc.add_text_with(fields.status, |b| {
+            let _ = write!(b, "{code}{LANG_SEP}{status}");
+        });
+        doc.add_text(fields.status, status);
+    }
+    doc.dedup_since(keywords);
     doc
 }
 
@@ -158,11 +166,12 @@ fn write_match_line(
     out: &mut String,
     code: &str,
     term: &Term,
+    exact: &str,
     tokens: &[Token],
     bigrams: &[Token],
 ) {
     use std::fmt::Write;
-    let _ = write!(out, "{code}\t{}\t{}\t", term.status, exact_key(&term.text));
+    let _ = write!(out, "{code}\t{}\t{exact}\t", term.status);
     for (i, t) in tokens.iter().enumerate() {
         if i > 0 {
             out.push(' ');

@@ -17,6 +17,7 @@ mod openapi;
 mod store;
 mod tbx_export;
 mod tbx_format;
+mod tbx_import;
 mod tm;
 mod tmx_format;
 mod xliff_format;
