@@ -563,7 +563,7 @@ impl TmSnapshot {
             &format!("{collection}\u{1f}{content_id}"),
         );
         match find_doc(&self.searcher, &term)? {
-            Some(addr) => Ok(Some(load_unit(&self.searcher, &self.fields, addr)?.id)),
+            Some(addr) => Ok(Some(load_unit_id(&self.searcher, &self.fields, addr)?)),
             None => Ok(None),
         }
     }
@@ -723,6 +723,28 @@ pub fn load_unit(
 ) -> Result<TranslationUnit, StoreError> {
     let doc: TantivyDocument = searcher.doc(addr)?;
     parse_unit(&doc, fields, &format!("{addr:?}"))
+}
+
+/// The id of a stored unit, read from its JSON without building the unit (a re-imported file is
+/// all duplicates).
+fn load_unit_id(
+    searcher: &Searcher,
+    fields: &TmFields,
+    addr: tantivy::DocAddress,
+) -> Result<String, StoreError> {
+    #[derive(Deserialize)]
+    struct Id {
+        #[serde(default)]
+        id: String,
+    }
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    let json = doc
+        .get_first(fields.json)
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| StoreError::Corrupt(format!("{addr:?}"), "no json".into()))?;
+    serde_json::from_str::<Id>(json)
+        .map(|u| u.id)
+        .map_err(|e| StoreError::Corrupt(format!("{addr:?}"), e.to_string()))
 }
 
 fn get_unit(
