@@ -13,8 +13,9 @@
 //! (a word dropped, two neighbours swapped, a word of another line inserted; for Chinese,
 //! characters) and the paragraph number `v.` in front, so every unit differs. The units are
 //! written as TMX files of [`FILE_UNITS`] units and imported one file at a time through
-//! `read_tmx` + `tm::import_tmx` (one commit per file), which is what the import rate measures;
-//! peak RSS is the process's high-water mark (`VmHWM`) after the import.
+//! `read_tmx` + `tm::import_tmx` (one commit per file), which is what the import rate measures,
+//! with the CPU time the process used meanwhile (all threads: steadier than the rate on a shared
+//! machine); peak RSS is the process's high-water mark (`VmHWM`) after the import.
 //!
 //! The TM is built once into `target/bench-tm-1m` (`target/bench-tm-N`) and reused while its
 //! marker says it was built from the same generator, schema and indexing sources.
