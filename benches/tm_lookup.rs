@@ -13,8 +13,9 @@
 //! (a word dropped, two neighbours swapped, a word of another line inserted; for Chinese,
 //! characters) and the paragraph number `v.` in front, so every unit differs. The units are
 //! written as TMX files of [`FILE_UNITS`] units and imported one file at a time through
-//! `read_tmx` + `tm::import_tmx` (one commit per file), which is what the import rate measures;
-//! peak RSS is the process's high-water mark (`VmHWM`) after the import.
+//! `read_tmx` + `tm::import_tmx` (one commit per file), which is what the import rate measures,
+//! with the CPU time the process used meanwhile (all threads: steadier than the rate on a shared
+//! machine); peak RSS is the process's high-water mark (`VmHWM`) after the import.
 //!
 //! The TM is built once into `target/bench-tm-1m` (`target/bench-tm-N`) and reused while its
 //! marker says it was built from the same generator, schema and indexing sources.
@@ -202,6 +203,20 @@ fn indexing_fingerprint() -> String {
     format!("{hash:016x}")
 }
 
+/// CPU time (user + system, all threads) this process has used so far, in seconds.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // the fields after the command name (which is in parentheses): utime and stime are 14 and 15
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let ticks: f64 = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum();
+    ticks / 100.0
+}
+
 /// Peak resident set of this process so far, in MiB (`VmHWM`).
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -226,6 +241,9 @@ struct BuildReport {
     generate_secs: f64,
     read_secs: f64,
     import_secs: f64,
+    /// CPU time of the process during `read_tmx` + `import_tmx` (all threads).
+    #[serde(default)]
+    cpu_secs: f64,
     close_secs: f64,
     peak_rss_mib: f64,
     index_bytes: u64,
@@ -237,7 +255,8 @@ impl BuildReport {
         eprintln!(
             "build{}: {} units ({} added) from {:.0} MiB of TMX in files of {FILE_UNITS}: \
              {:.0} units/s imported (read_tmx {:.1} s + import {:.1} s), {:.0} units/s with the \
-             final merges ({:.1} s); generating {:.1} s; peak RSS {:.0} MiB; index {:.0} MiB",
+             final merges ({:.1} s); generating {:.1} s; CPU {:.1} s while importing ({:.2} cores, \
+             {:.0} µs a unit); peak RSS {:.0} MiB; index {:.0} MiB",
             if cached { " (cached)" } else { "" },
             self.units,
             self.added,
@@ -248,6 +267,9 @@ impl BuildReport {
             self.units as f64 / (import + self.close_secs),
             self.close_secs,
             self.generate_secs,
+            self.cpu_secs,
+            self.cpu_secs / import,
+            self.cpu_secs * 1e6 / self.units as f64,
             self.peak_rss_mib,
             self.index_bytes as f64 / 1048576.0
         );
@@ -281,6 +303,7 @@ fn build(lines: &[[String; 6]], units: usize) -> TmStore {
     eprintln!("building {} with {units} units", dir.display());
     let tm = TmStore::open(&dir, OpenMode::ReadWrite).expect("create the TM");
     let (mut generate, mut read, mut import) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut cpu = 0.0;
     let (mut added, mut tmx_bytes) = (0u64, 0u64);
     let opts = ImportOptions {
         collection: COLLECTION.into(),
@@ -296,7 +319,7 @@ fn build(lines: &[[String; 6]], units: usize) -> TmStore {
         let bytes = writer.finish().expect("tmx end");
         tmx_bytes += bytes.len() as u64;
         generate += t.elapsed();
-        let t = Instant::now();
+        let (t, cpu_before) = (Instant::now(), cpu_secs());
         let parsed = read_tmx(&bytes).expect("read the generated TMX");
         drop(bytes);
         read += t.elapsed();
@@ -304,6 +327,7 @@ fn build(lines: &[[String; 6]], units: usize) -> TmStore {
         let report =
             hexaglot::tm::import_tmx(&tm, parsed, &opts, Some("bench"), None).expect("import");
         import += t.elapsed();
+        cpu += cpu_secs() - cpu_before;
         added += report.units.added;
         eprintln!(
             "  {:>9} units, {:.0} units/s so far",
@@ -325,6 +349,7 @@ fn build(lines: &[[String; 6]], units: usize) -> TmStore {
         generate_secs: generate.as_secs_f64(),
         read_secs: read.as_secs_f64(),
         import_secs: import.as_secs_f64(),
+        cpu_secs: cpu,
         close_secs: close.as_secs_f64(),
         peak_rss_mib: peak_rss_mib(),
         index_bytes: dir_size(&dir.join("tm")),

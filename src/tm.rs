@@ -10,11 +10,15 @@ use crate::formats::tmx::{unit_content_id, ParsedTmx, TmxWriter};
 use crate::import::{ImportMode, ImportOptions, ImportReport, Progress, UnitCounts};
 use crate::lang::{nfc, LangTag};
 use crate::model::{check_name, now_rfc3339, TranslationUnit};
-use crate::store::tm::{variant_lang, TmStore, TmTxn};
+use crate::store::tm::{variant_lang, PreparedUnit, TmStore, TmTxn};
 use crate::store::StoreError;
 
 /// How often (in units) an import reports progress.
 const PROGRESS_EVERY: usize = 10_000;
+/// Units an import thread prepares at a time.
+const CHUNK: usize = 64;
+/// Imports of fewer units are prepared on the writer thread alone.
+const PARALLEL_FROM: usize = 2 * CHUNK;
 
 /// A unit from a client or file made canonical: collection set, id checked (derived from the
 /// content when empty), variant keys normalised (`FR-ca` → `fr`, a second region of a language
@@ -129,34 +133,58 @@ pub fn import_tmx(
     let counts = tm.write(move |txn| {
         let total = units.len() as u64;
         let mut counts = UnitCounts::default();
-        let mut in_file: HashSet<String> = HashSet::new();
-        let mut keep: HashSet<String> = HashSet::new();
+        let mut in_file: HashSet<String> = HashSet::with_capacity(units.len());
+        let mut keep: HashSet<String> = HashSet::with_capacity(units.len());
         let write = !opts_c.dry_run;
-        for (i, mut unit) in units.into_iter().enumerate() {
-            if let Some(report) = &progress {
-                if i % PROGRESS_EVERY == 0 {
-                    report(i as u64, total);
-                }
-            }
+        // a unit repeated in the file is counted and not looked at again
+        let mut fresh = Vec::with_capacity(units.len());
+        for mut unit in units {
             unit.collection = opts_c.collection.clone();
             if unit.origin.is_none() {
                 unit.origin = origin.clone();
             }
-            if !in_file.insert(unit_content_id(&unit.variants)) {
+            let content_id = unit_content_id(&unit.variants);
+            if in_file.insert(content_id.clone()) {
+                fresh.push((unit, content_id));
+            } else {
                 counts.duplicates += 1;
-                continue;
-            }
-            match store_unit(txn, unit, write)? {
-                Stored::Added(u) => {
-                    counts.added += 1;
-                    keep.insert(u.id);
-                }
-                Stored::Duplicate(u) => {
-                    counts.duplicates += 1;
-                    keep.insert(u.id);
-                }
             }
         }
+        drop(in_file);
+        // the rest are looked up and prepared on every core, and stored here in file order
+        let snapshot = txn.snapshot();
+        let mut done = counts.duplicates as usize;
+        prepare_in_order(
+            fresh,
+            |(unit, content_id)| match snapshot.duplicate_of(&unit.collection, &content_id)? {
+                Some(id) => Ok(Prepared::Duplicate(id)),
+                None if write => Ok(Prepared::New(snapshot.prepare(unit, &content_id)?)),
+                None => Ok(Prepared::Counted(unit.id)),
+            },
+            |prepared| {
+                if let Some(report) = &progress {
+                    if done % PROGRESS_EVERY == 0 {
+                        report(done as u64, total);
+                    }
+                }
+                done += 1;
+                match prepared {
+                    Prepared::New(p) => {
+                        counts.added += 1;
+                        keep.insert(txn.put_prepared(p)?.id);
+                    }
+                    Prepared::Counted(id) => {
+                        counts.added += 1;
+                        keep.insert(id);
+                    }
+                    Prepared::Duplicate(id) => {
+                        counts.duplicates += 1;
+                        keep.insert(id);
+                    }
+                }
+                Ok(())
+            },
+        )?;
         if let Some(report) = &progress {
             report(total, total);
         }
@@ -185,6 +213,78 @@ pub fn import_tmx(
         concepts: Default::default(),
         units: counts,
         warnings,
+    })
+}
+
+/// What an import thread made of one unit of a file.
+enum Prepared {
+    /// Not stored yet: its document, to store.
+    New(PreparedUnit),
+    /// Not stored yet, and a dry run: its id.
+    Counted(String),
+    /// The id of the stored unit with the same texts.
+    Duplicate(String),
+}
+
+/// Runs `prepare` over `items` on every core, `CHUNK` items at a time, and hands the results to
+/// `store` on this thread in the order of `items`; the first error stops everything and is
+/// returned. Each thread is at most two chunks ahead of `store`, so memory stays bounded.
+fn prepare_in_order<T, R>(
+    items: Vec<T>,
+    prepare: impl Fn(T) -> Result<R, StoreError> + Sync,
+    mut store: impl FnMut(R) -> Result<(), StoreError>,
+) -> Result<(), StoreError>
+where
+    T: Send,
+    R: Send,
+{
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads == 1 || items.len() < PARALLEL_FROM {
+        for item in items {
+            store(prepare(item)?)?;
+        }
+        return Ok(());
+    }
+    // chunk `c` goes to thread `c % threads`, so reading the threads in turn gives file order
+    let mut work: Vec<Vec<Vec<T>>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut items = items.into_iter();
+    for c in 0.. {
+        let chunk: Vec<T> = items.by_ref().take(CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        work[c % threads].push(chunk);
+    }
+    let chunks: usize = work.iter().map(Vec::len).sum();
+    let prepare = &prepare;
+    std::thread::scope(|scope| {
+        let mut results = Vec::with_capacity(threads);
+        for (t, mine) in work.into_iter().enumerate() {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<R>, StoreError>>(2);
+            results.push(rx);
+            std::thread::Builder::new()
+                .name(format!("tm-writer-{t}"))
+                .spawn_scoped(scope, move || {
+                    for chunk in mine {
+                        let done: Result<Vec<R>, StoreError> =
+                            chunk.into_iter().map(prepare).collect();
+                        let failed = done.is_err();
+                        if tx.send(done).is_err() || failed {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|e| StoreError::Rejected(format!("cannot start an import thread: {e}")))?;
+        }
+        for c in 0..chunks {
+            let chunk = results[c % threads]
+                .recv()
+                .map_err(|_| StoreError::Rejected("an import thread stopped".into()))??;
+            for r in chunk {
+                store(r)?;
+            }
+        }
+        Ok(())
     })
 }
 

@@ -54,10 +54,51 @@ const FR_ELISIONS: &[&str] = &[
 
 /// Text in NFC, the form every stored text takes.
 pub fn nfc(text: &str) -> String {
-    match unicode_normalization::is_nfc_quick(text.chars()) {
-        unicode_normalization::IsNormalized::Yes => text.to_string(),
-        _ => text.nfc().collect(),
+    if is_nfc_fast(text) {
+        return text.to_string();
     }
+    text.nfc().collect()
+}
+
+/// A character that NFC keeps in any context (quick check Yes, combining class 0), for the ranges
+/// the six languages write most; `false` means "look it up".
+fn nfc_inert(c: char) -> bool {
+    matches!(c as u32,
+        0..=0x2FF | 0x400..=0x482 | 0x48A..=0x52F | 0x60C | 0x61B | 0x61F | 0x621..=0x64A
+        | 0x660..=0x669 | 0x2010..=0x2027 | 0x3000..=0x3029 | 0x4E00..=0x9FFF | 0xFF01..=0xFF5E)
+}
+
+/// `unicode_normalization::is_nfc_quick(..) == Yes`, answered from [`nfc_inert`] ranges when
+/// every character is in them (the general lookup is the costliest step of reading a TMX file).
+fn is_nfc_fast(text: &str) -> bool {
+    text.chars().all(nfc_inert)
+        || unicode_normalization::is_nfc_quick(text.chars())
+            == unicode_normalization::IsNormalized::Yes
+}
+
+/// A character that full case folding leaves alone, for the ranges of caseless scripts and
+/// lower-case letters the six languages write most; `false` means "look it up".
+fn fold_inert(c: char) -> bool {
+    matches!(c as u32,
+        0x61..=0x7A | 0xE0..=0xFF | 0x430..=0x45F | 0x600..=0x6FF | 0x2010..=0x2027
+        | 0x3000..=0x303F | 0x4E00..=0x9FFF)
+}
+
+/// `caseless::default_case_fold_str`, which folds every character on its own, with the
+/// characters [`fold_inert`] knows copied without a table lookup.
+fn case_fold(text: &str) -> String {
+    use caseless::Caseless;
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if fold_inert(c) {
+            out.push(c);
+        } else if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(std::iter::once(c).default_case_fold());
+        }
+    }
+    out
 }
 
 /// NFKC then full Unicode case folding (`ß`→`ss`, `ς`→`σ`), then NFKC again.
@@ -84,15 +125,16 @@ pub fn exact_key(text: &str) -> String {
     if text.is_ascii() {
         push_words(&text.to_ascii_lowercase());
     } else {
-        let composed: std::borrow::Cow<str> =
-            match unicode_normalization::is_nfc_quick(text.chars()) {
-                unicode_normalization::IsNormalized::Yes => text.into(),
-                _ => nfc(text).into(),
-            };
-        let folded = caseless::default_case_fold_str(&composed);
-        match unicode_normalization::is_nfc_quick(folded.chars()) {
-            unicode_normalization::IsNormalized::Yes => push_words(&folded),
-            _ => push_words(&nfc(&folded)),
+        let composed: std::borrow::Cow<str> = if is_nfc_fast(text) {
+            text.into()
+        } else {
+            nfc(text).into()
+        };
+        let folded = case_fold(&composed);
+        if is_nfc_fast(&folded) {
+            push_words(&folded)
+        } else {
+            push_words(&nfc(&folded))
         }
     }
     out
@@ -337,6 +379,100 @@ pub fn zh_bigrams(text: &str) -> Vec<Token> {
     tokens
 }
 
+/// The index keys of [`analyze`] without building its [`Token`]s: for every token in order, its
+/// key and then its alternative key, each with the token's byte span and position
+/// (`emit(byte_start, byte_end, position, key)`). What a tokenizer needs, at a fraction of the
+/// cost (no offsets in code points, no copies of `norm`); `KeyTokenizer` is built on it, and a
+/// test holds it equal to [`analyze`].
+pub fn for_each_key(lang: Lang, text: &str, mut emit: impl FnMut(usize, usize, usize, &str)) {
+    let mut position = 0usize;
+    for span in spans(text) {
+        let surface = &text[span.byte_start..span.byte_end];
+        if span.han {
+            for word in JIEBA.cut(surface, true) {
+                let norm = han_fold(word.word);
+                if norm.chars().all(|c| !c.is_alphanumeric()) {
+                    continue;
+                }
+                let (b0, b1) = (
+                    span.byte_start + word.byte_start,
+                    span.byte_start + word.byte_end,
+                );
+                emit(b0, b1, position, &norm);
+                position += 1;
+            }
+            continue;
+        }
+        let kept = with_normalised(lang, surface, |n| {
+            let Some((_, key, alt)) = n else {
+                return false;
+            };
+            emit(span.byte_start, span.byte_end, position, key);
+            if let Some(alt) = alt {
+                emit(span.byte_start, span.byte_end, position, alt);
+            }
+            true
+        });
+        position += usize::from(kept);
+    }
+}
+
+/// The keys of [`zh_bigrams`] the way [`for_each_key`] gives those of [`analyze`].
+pub fn for_each_bigram_key(text: &str, mut emit: impl FnMut(usize, usize, usize, &str)) {
+    let mut position = 0usize;
+    for span in spans(text) {
+        let surface = &text[span.byte_start..span.byte_end];
+        if span.han {
+            let chars: Vec<usize> = surface.char_indices().map(|(b, _)| b).collect();
+            let n = chars.len();
+            let windows = if n == 1 { 1 } else { n - 1 };
+            for i in 0..windows {
+                let w = (i + 2).min(n);
+                let b0 = span.byte_start + chars[i];
+                let b1 = chars.get(w).map_or(span.byte_end, |&b| span.byte_start + b);
+                let bigram = &text[b0..b1];
+                if bigram.chars().all(|c| matches!(c as u32, 0x4E00..=0x9FFF)) {
+                    emit(b0, b1, position, bigram);
+                } else {
+                    emit(b0, b1, position, &han_fold(bigram));
+                }
+                position += 1;
+            }
+        } else {
+            let kept = with_normalised(Lang::Zh, surface, |n| {
+                let Some((_, key, alt)) = n else {
+                    return false;
+                };
+                emit(span.byte_start, span.byte_end, position, key);
+                if let Some(alt) = alt {
+                    emit(span.byte_start, span.byte_end, position, alt);
+                }
+                true
+            });
+            position += usize::from(kept);
+        }
+    }
+}
+
+/// Calls `f` with the normalisation of one word from this thread's [`WordCache`] (computing and
+/// keeping it on a miss), by reference: what [`normalise_cached`] returns, without the copies.
+fn with_normalised<R>(lang: Lang, surface: &str, f: impl FnOnce(Option<&Normalised>) -> R) -> R {
+    let slot = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(6);
+    WORD_CACHE.with(|cache| {
+        let mut maps = cache.borrow_mut();
+        if let Some(hit) = maps[slot].get(surface) {
+            return f(hit.as_ref());
+        }
+        let out = normalise_word(lang, surface);
+        if maps.iter().map(|m| m.len()).sum::<usize>() >= WORD_CACHE_WORDS {
+            maps.iter_mut().for_each(|m| m.clear());
+        }
+        let r = f(out.as_ref());
+        maps[slot].insert(surface.into(), out);
+        r
+    })
+}
+
 /// The (norm, key, alt) of one word.
 type Normalised = (String, String, Option<String>);
 
@@ -527,6 +663,33 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn nfc_and_fold_ranges_agree_with_unicode() {
+        use unicode_normalization::char::canonical_combining_class;
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            if nfc_inert(c) {
+                let quick = unicode_normalization::is_nfc_quick(std::iter::once(c));
+                assert_eq!(
+                    quick,
+                    unicode_normalization::IsNormalized::Yes,
+                    "U+{:04X}",
+                    c as u32
+                );
+                assert_eq!(canonical_combining_class(c), 0, "U+{:04X}", c as u32);
+            }
+            let one = c.to_string();
+            if fold_inert(c) {
+                assert_eq!(
+                    caseless::default_case_fold_str(&one),
+                    one,
+                    "U+{:04X}",
+                    c as u32
+                );
+            }
+            assert_eq!(case_fold(&one), caseless::default_case_fold_str(&one));
         }
     }
 

@@ -10,10 +10,14 @@ mod cyrillic;
 mod tag;
 mod tokenizer;
 
-pub use analyze::{analyze, exact_key, fold_diacritics, nfc, search_fold, zh_bigrams, Token};
+pub use analyze::{
+    analyze, exact_key, fold_diacritics, for_each_bigram_key, for_each_key, nfc, search_fold,
+    zh_bigrams, Token,
+};
 pub use arabic::strip_proclitics as strip_arabic_proclitics;
 pub use cyrillic::fold_latin_lookalikes;
 pub use tag::{Lang, LangError, LangTag};
 pub use tokenizer::{
-    pre_tokenized, register_tokenizers, tokenizer_name, Analysis, HexaglotTokenizer,
+    pre_tokenized, register_key_tokenizers, register_tokenizers, tokenizer_name, Analysis,
+    HexaglotTokenizer, KeyTokenizer,
 };

@@ -7,9 +7,14 @@
 //! One document per unit: `key` (`collection \u{1f} id`), `collection`, `content`
 //! (`collection \u{1f}` [`unit_content_id`]: finds a duplicate — same languages, same texts —
 //! without a scan), the unit as JSON, and per variant its text without inline-code placeholders
-//! analysed by the `lang` pipeline: `s_<analyser>` (stemmed keys with positions, for candidate
-//! retrieval and concordance phrases; Chinese: character bigrams in `s_zh_bigram`), `exact`
-//! (`lang \u{1f}` hash of [`exact_key`]: exact and case-only matches), `langs` (variant languages).
+//! analysed by the `lang` pipeline: `s_<analyser>` (stemmed keys with frequencies, no positions:
+//! BM25 candidate retrieval and concordance's every-word queries; Chinese: character bigrams in
+//! `s_zh_bigram`) and `exact` (`lang \u{1f}` hash of [`exact_key`]: exact and case-only matches).
+//!
+//! A unit's document is built by [`PreparedUnit::new`], which any thread may run (a bulk import
+//! prepares units on every core while the writer thread stores them in order); the texts are
+//! tokenized by the `lang` pipeline's [`register_key_tokenizers`] (the tokens of the termbase's
+//! tokenizers, made with fewer allocations) on tantivy's indexing threads.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -19,20 +24,22 @@ use std::thread::JoinHandle;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{AllQuery, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Schema, Value, STORED, STRING};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-use super::schema::text_options;
 use super::{
     analysis_fingerprint, create_index, find_doc, io_err, read_marker, write_marker_version,
     OpenMode, StoreError,
 };
 use crate::formats::tmx::{strip_codes, unit_content_id};
-use crate::lang::{exact_key, register_tokenizers, tokenizer_name, Analysis, Lang, LangTag};
+use crate::lang::{exact_key, register_key_tokenizers, tokenizer_name, Analysis, Lang, LangTag};
 use crate::model::TranslationUnit;
 
-/// Version of the TM schema; bump it when the fields or what they hold change.
-pub const TM_SCHEMA_VERSION: u32 = 1;
+/// Version of the TM schema; bump it when the fields or what they hold change. 2: the text
+/// fields without positions (nothing reads them), no `langs` field (nothing queried it).
+pub const TM_SCHEMA_VERSION: u32 = 2;
 /// Name of the TM index directory inside the data directory.
 const TM_DIR: &str = "tm";
 /// Memory budget of the TM index writer.
@@ -56,8 +63,6 @@ pub struct TmFields {
     pub zh_bigrams: Field,
     /// `lang \u{1f}` hash of the exact key of each variant.
     pub exact: Field,
-    /// Variant languages (primary subtags).
-    pub langs: Field,
 }
 
 impl TmFields {
@@ -69,6 +74,15 @@ impl TmFields {
         let i = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(6);
         self.text[i]
     }
+}
+
+/// A text field analysed by `tokenizer`, with term frequencies (BM25) but no positions.
+fn text_options(tokenizer: &str) -> TextOptions {
+    TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(tokenizer)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    )
 }
 
 fn build_schema() -> (Schema, TmFields) {
@@ -88,7 +102,6 @@ fn build_schema() -> (Schema, TmFields) {
         text_options(&tokenizer_name(Lang::Zh, Analysis::Bigrams)),
     );
     let exact = b.add_text_field("exact", STRING);
-    let langs = b.add_text_field("langs", STRING);
     let fields = TmFields {
         key,
         collection,
@@ -97,7 +110,6 @@ fn build_schema() -> (Schema, TmFields) {
         text,
         zh_bigrams,
         exact,
-        langs,
     };
     (b.build(), fields)
 }
@@ -127,22 +139,62 @@ pub fn variant_lang(key: &str) -> (Lang, String) {
     }
 }
 
-fn unit_doc(fields: &TmFields, unit: &TranslationUnit) -> TantivyDocument {
-    let mut doc = TantivyDocument::new();
-    doc.add_text(fields.key, unit_key(&unit.collection, &unit.id));
-    doc.add_text(fields.collection, &unit.collection);
-    doc.add_text(fields.content, content_key(&unit.collection, unit));
-    doc.add_text(
-        fields.json,
-        serde_json::to_string(unit).expect("a unit always serialises"),
-    );
-    for (key, text) in &unit.variants {
-        let (lang, primary) = variant_lang(key);
-        doc.add_text(fields.text_field(lang), strip_codes(text));
-        doc.add_text(fields.exact, exact_term(&primary, text));
-        doc.add_text(fields.langs, primary);
+/// A unit with its document built and its keys worked out, ready for [`TmTxn::put_prepared`].
+/// Preparing is most of the cost of storing a unit, and needs no writer: a bulk import prepares
+/// units on several threads.
+pub struct PreparedUnit {
+    unit: TranslationUnit,
+    key: String,
+    /// Primary subtags of the variants, each once.
+    langs: Vec<String>,
+    doc: TantivyDocument,
+    /// The committed unit with the same key, once looked up ([`TmSnapshot::prepare`]).
+    replaces: Option<Option<TranslationUnit>>,
+}
+
+impl PreparedUnit {
+    /// Builds the document of `unit` (normalised, collection set) whose
+    /// [`unit_content_id`] is `content_id`.
+    pub fn new(fields: &TmFields, unit: TranslationUnit, content_id: &str) -> PreparedUnit {
+        let key = unit_key(&unit.collection, &unit.id);
+        let mut doc = TantivyDocument::new();
+        doc.add_text(fields.key, &key);
+        doc.add_text(fields.collection, &unit.collection);
+        doc.add_text(
+            fields.content,
+            format!("{}\u{1f}{content_id}", unit.collection),
+        );
+        doc.add_text(
+            fields.json,
+            serde_json::to_string(&unit).expect("a unit always serialises"),
+        );
+        let mut langs: Vec<String> = Vec::with_capacity(unit.variants.len());
+        for (key, text) in &unit.variants {
+            let (lang, primary) = variant_lang(key);
+            doc.add_text(fields.text_field(lang), strip_codes(text));
+            doc.add_text(fields.exact, exact_term(&primary, text));
+            if !langs.contains(&primary) {
+                langs.push(primary);
+            }
+        }
+        PreparedUnit {
+            unit,
+            key,
+            langs,
+            doc,
+            replaces: None,
+        }
     }
-    doc
+
+    /// The unit.
+    pub fn unit(&self) -> &TranslationUnit {
+        &self.unit
+    }
+
+    /// The unit, given back.
+    pub fn into_unit(self) -> TranslationUnit {
+        self.unit
+    }
 }
 
 /// Unit counts of one collection.
@@ -167,10 +219,28 @@ impl TmStats {
     }
 
     fn add(&mut self, unit: &TranslationUnit) {
-        let c = self.collections.entry(unit.collection.clone()).or_default();
+        let langs: Vec<String> = Self::langs(unit).into_iter().collect();
+        self.add_counts(&unit.collection, &langs);
+    }
+
+    /// Counts one unit of `collection` with variants in `langs` (each once).
+    fn add_counts(&mut self, collection: &str, langs: &[String]) {
+        if !self.collections.contains_key(collection) {
+            self.collections
+                .insert(collection.to_string(), TmCollectionStats::default());
+        }
+        let c = self
+            .collections
+            .get_mut(collection)
+            .expect("inserted above");
         c.units += 1;
-        for lang in Self::langs(unit) {
-            *c.languages.entry(lang).or_default() += 1;
+        for lang in langs {
+            match c.languages.get_mut(lang) {
+                Some(n) => *n += 1,
+                None => {
+                    c.languages.insert(lang.clone(), 1);
+                }
+            }
         }
     }
 
@@ -273,7 +343,7 @@ impl TmStore {
             write_marker_version(&dir, TM_SCHEMA_VERSION)?;
             index
         };
-        register_tokenizers(index.tokenizers());
+        register_key_tokenizers(index.tokenizers());
         let reader: IndexReader = index
             .reader_builder()
             .reload_policy(match mode {
@@ -468,10 +538,61 @@ pub struct TmTxn<'a> {
     changed: bool,
 }
 
+/// The last commit as a transaction sees it, for threads that prepare units beside the writer
+/// thread (cheap to clone; `Sync`).
+#[derive(Clone)]
+pub struct TmSnapshot {
+    searcher: Searcher,
+    fields: TmFields,
+}
+
+impl TmSnapshot {
+    /// The committed unit `id` of `collection`, if any.
+    pub fn get(&self, collection: &str, id: &str) -> Result<Option<TranslationUnit>, StoreError> {
+        get_unit(&self.searcher, &self.fields, collection, id)
+    }
+
+    /// The id of a committed unit of `collection` whose [`unit_content_id`] is `content_id`.
+    pub fn duplicate_of(
+        &self,
+        collection: &str,
+        content_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let term = Term::from_field_text(
+            self.fields.content,
+            &format!("{collection}\u{1f}{content_id}"),
+        );
+        match find_doc(&self.searcher, &term)? {
+            Some(addr) => Ok(Some(load_unit_id(&self.searcher, &self.fields, addr)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// [`PreparedUnit::new`], and the committed unit it will replace looked up too.
+    pub fn prepare(
+        &self,
+        unit: TranslationUnit,
+        content_id: &str,
+    ) -> Result<PreparedUnit, StoreError> {
+        let replaces = self.get(&unit.collection, &unit.id)?;
+        let mut prepared = PreparedUnit::new(&self.fields, unit, content_id);
+        prepared.replaces = Some(replaces);
+        Ok(prepared)
+    }
+}
+
 impl TmTxn<'_> {
     /// The unit as of the last commit.
     pub fn get(&self, collection: &str, id: &str) -> Result<Option<TranslationUnit>, StoreError> {
         get_unit(&self.searcher, self.fields, collection, id)
+    }
+
+    /// What this transaction reads, for other threads.
+    pub fn snapshot(&self) -> TmSnapshot {
+        TmSnapshot {
+            searcher: self.searcher.clone(),
+            fields: self.fields.clone(),
+        }
     }
 
     /// The id of a committed unit of `collection` with the same variants as `unit`, if any.
@@ -494,22 +615,40 @@ impl TmTxn<'_> {
 
     /// Stores `unit` (normalised, collection set), replacing the unit with its id.
     pub fn put(&mut self, unit: TranslationUnit) -> Result<(), StoreError> {
-        let key = unit_key(&unit.collection, &unit.id);
-        if !self.touched.insert(key.clone()) {
+        let content_id = unit_content_id(&unit.variants);
+        self.put_prepared(PreparedUnit::new(self.fields, unit, &content_id))
+            .map(drop)
+    }
+
+    /// Stores a prepared unit, replacing the unit with its id; gives the unit back.
+    pub fn put_prepared(&mut self, prepared: PreparedUnit) -> Result<TranslationUnit, StoreError> {
+        let PreparedUnit {
+            unit,
+            key,
+            langs,
+            doc,
+            replaces,
+        } = prepared;
+        if self.touched.contains(&key) {
             return Err(StoreError::Rejected(format!(
                 "unit {:?} is written twice in one change",
                 unit.id
             )));
         }
-        if let Some(old) = self.get(&unit.collection, &unit.id)? {
+        let replaces = match replaces {
+            Some(old) => old,
+            None => self.get(&unit.collection, &unit.id)?,
+        };
+        if let Some(old) = replaces {
             self.stats.remove(&old);
             self.writer
                 .delete_term(Term::from_field_text(self.fields.key, &key));
         }
-        self.stats.add(&unit);
-        self.writer.add_document(unit_doc(self.fields, &unit))?;
+        self.stats.add_counts(&unit.collection, &langs);
+        self.writer.add_document(doc)?;
+        self.touched.insert(key);
         self.changed = true;
-        Ok(())
+        Ok(unit)
     }
 
     /// Deletes a unit; returns it if it existed (and was not written in this transaction).
@@ -586,6 +725,28 @@ pub fn load_unit(
     parse_unit(&doc, fields, &format!("{addr:?}"))
 }
 
+/// The id of a stored unit, read from its JSON without building the unit (a re-imported file is
+/// all duplicates).
+fn load_unit_id(
+    searcher: &Searcher,
+    fields: &TmFields,
+    addr: tantivy::DocAddress,
+) -> Result<String, StoreError> {
+    #[derive(Deserialize)]
+    struct Id {
+        #[serde(default)]
+        id: String,
+    }
+    let doc: TantivyDocument = searcher.doc(addr)?;
+    let json = doc
+        .get_first(fields.json)
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| StoreError::Corrupt(format!("{addr:?}"), "no json".into()))?;
+    serde_json::from_str::<Id>(json)
+        .map(|u| u.id)
+        .map_err(|e| StoreError::Corrupt(format!("{addr:?}"), e.to_string()))
+}
+
 fn get_unit(
     searcher: &Searcher,
     fields: &TmFields,
@@ -621,7 +782,7 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
     std::fs::create_dir_all(staging).map_err(io_err(staging))?;
     let (schema, fields) = build_schema();
     let new = create_index(staging, schema)?;
-    register_tokenizers(new.tokenizers());
+    register_key_tokenizers(new.tokenizers());
     let mut writer: IndexWriter = new.writer(WRITER_MEMORY)?;
     let mut stats = TmStats::default();
     for addr in searcher.search(&AllQuery, &DocSetCollector)? {
@@ -632,7 +793,8 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
         let unit: TranslationUnit = serde_json::from_str(json)
             .map_err(|e| StoreError::Corrupt(format!("{addr:?}"), e.to_string()))?;
         stats.add(&unit);
-        writer.add_document(unit_doc(&fields, &unit))?;
+        let content_id = unit_content_id(&unit.variants);
+        writer.add_document(PreparedUnit::new(&fields, unit, &content_id).doc)?;
     }
     let mut prepared = writer.prepare_commit()?;
     prepared.set_payload(&serde_json::to_string(&stats).expect("stats serialise"));

@@ -783,3 +783,246 @@ async fn tmx_import_lookup_concordance_and_export() {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let _: Value = Value::Null;
 }
+
+// ---------------------------------------------------------------------------------------------
+// What the TM indexes, and how
+
+use hexaglot::lang::{Analysis, HexaglotTokenizer, KeyTokenizer};
+use hexaglot::store::tm::TM_SCHEMA_VERSION;
+use proptest::prelude::*;
+use tantivy::tokenizer::{Token as IndexToken, TokenStream, Tokenizer};
+
+fn index_tokens<T: Tokenizer>(mut tokenizer: T, text: &str) -> Vec<IndexToken> {
+    let mut stream = tokenizer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().clone());
+    }
+    out
+}
+
+/// The TM's tokenizers and the termbase's give the same tokens (texts, positions, byte offsets,
+/// in order) for `text` in every analysis.
+fn same_index_tokens(text: &str, langs: &[Lang]) -> Result<(), String> {
+    let mut analyses: Vec<(Lang, Analysis)> = langs.iter().map(|l| (*l, Analysis::Words)).collect();
+    analyses.push((Lang::Zh, Analysis::Bigrams));
+    for (lang, analysis) in analyses {
+        let want = index_tokens(HexaglotTokenizer { lang, analysis }, text);
+        let got = index_tokens(KeyTokenizer { lang, analysis }, text);
+        if want != got {
+            return Err(format!(
+                "{lang:?} {analysis:?} {text:?}:\n{want:?}\n{got:?}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_tm_indexes_exactly_the_tokens_of_the_pipeline() {
+    let tricky = [
+        "la Convention de HANOÏ, l’État et l'Organisation",
+        "Hano\u{0069}\u{0308} cybercriminalite cybercriminalité Ｃｙｂｅｒ",
+        "STRASSE Straße ﬁnance ΟΔΥΣΣΕΥΣ ς",
+        "State's States' 2.500,75 ０．４％ 1,000.5",
+        "Совет  Безопасности ёлка Ё\u{0301}лка",
+        "الأمم المتحدة وبالأمم لحقوق ١٢٣",
+        "联合国宪章 UN 打击网络犯罪（2024年）《公约》",
+        "e\u{0301}\u{0301}s \u{0301}s",
+        "{1}bold{/1} text {2/} and {3}",
+        "",
+        "   ",
+    ];
+    for text in tricky {
+        same_index_tokens(text, &Lang::ALL).unwrap();
+    }
+    // the devset in its own language (and a sample in every analysis)
+    let lines = &devset().lines;
+    let langs = [Lang::Ar, Lang::En, Lang::Es, Lang::Fr, Lang::Ru, Lang::Zh];
+    for (i, line) in lines.iter().enumerate() {
+        for (l, text) in line.iter().enumerate() {
+            let all = i % 50 == 0;
+            let mine = [langs[l], Lang::Other];
+            same_index_tokens(text, if all { &Lang::ALL } else { &mine }).unwrap();
+        }
+    }
+    // and any text
+    let text = prop_oneof![
+        any::<String>(),
+        "[a-zA-Zéèêëïîôœçàâùû' \u{2019}\u{0301}\u{0308}-]{0,40}",
+        "[а-яА-ЯёЁ\u{0301} ,.-]{0,40}",
+        "[\u{0600}-\u{06FF}\u{0640}\u{064B}-\u{0652} ]{0,40}",
+        "[\u{4E00}-\u{4FFF}\u{3000}-\u{303F}\u{FF10}-\u{FF19} a-z0-9]{0,30}",
+    ];
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(512));
+    runner
+        .run(&text, |text| {
+            same_index_tokens(&text, &Lang::ALL).map_err(TestCaseError::fail)
+        })
+        .unwrap();
+}
+
+fn unit(id: &str, en: &str, fr: &str) -> TranslationUnit {
+    TranslationUnit {
+        id: id.into(),
+        collection: "c".into(),
+        variants: [("en".to_string(), en.to_string()), ("fr".into(), fr.into())].into(),
+        origin: None,
+        note: None,
+        source_lang: Some("en".into()),
+        created_at: "2026-11-23T00:00:00Z".into(),
+        changed_at: None,
+        tmx: Default::default(),
+    }
+}
+
+fn tmx_of(units: &[TranslationUnit]) -> Vec<u8> {
+    let mut writer = TmxWriter::new(Vec::new(), Some("en")).unwrap();
+    for u in units {
+        writer.write(u).unwrap();
+    }
+    writer.finish().unwrap()
+}
+
+fn best(tm: &TmStore, text: &str) -> Option<(String, u8)> {
+    let req = LookupRequest {
+        text: text.into(),
+        source_lang: LangTag::parse("en").unwrap(),
+        target_langs: vec!["fr".into()],
+        min_score: 50,
+        limit: 1,
+        collections: vec![],
+    };
+    let found = lookup(tm, &req).unwrap();
+    found.matches.first().map(|m| (m.unit_id.clone(), m.score))
+}
+
+#[test]
+fn a_large_import_prepared_on_every_core_keeps_file_order_and_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let tm = TmStore::open(dir.path(), OpenMode::ReadWrite).unwrap();
+    let opts = ImportOptions {
+        collection: "c".into(),
+        mode: ImportMode::Merge,
+        dry_run: false,
+    };
+    let first: Vec<TranslationUnit> = (0..10)
+        .map(|i| {
+            unit(
+                &format!("u{i}"),
+                &format!("committed sentence number {i}"),
+                "phrase",
+            )
+        })
+        .collect();
+    let report =
+        hexaglot::tm::import_tmx(&tm, read_tmx(&tmx_of(&first)).unwrap(), &opts, None, None)
+            .unwrap();
+    assert_eq!(report.units.added, 10);
+    // 1,000 units (the import prepares them in parallel): unit 500 repeats unit 7 of the file,
+    // unit 600 the committed u3 under another id, and u5 comes back with new texts
+    let mut units: Vec<TranslationUnit> = (0..1000)
+        .map(|i| {
+            unit(
+                &format!("n{i}"),
+                &format!("the new sentence {i} of the file"),
+                "texte",
+            )
+        })
+        .collect();
+    units[500].variants = units[7].variants.clone();
+    units[600].variants = first[3].variants.clone();
+    units[900] = unit("u5", "a sentence that replaced the fifth", "remplacée");
+    let report =
+        hexaglot::tm::import_tmx(&tm, read_tmx(&tmx_of(&units)).unwrap(), &opts, None, None)
+            .unwrap();
+    assert_eq!((report.units.added, report.units.duplicates), (998, 2));
+    assert_eq!(tm.stats().total(&[]).units, 10 + 997);
+    assert_eq!(tm.stats().total(&[]).languages["fr"], 10 + 997);
+    assert!(tm.get("c", "n500").unwrap().is_none());
+    assert!(tm.get("c", "n600").unwrap().is_none());
+    assert_eq!(
+        tm.get("c", "u5").unwrap().unwrap().variants["fr"],
+        "remplacée"
+    );
+    assert_eq!(
+        best(&tm, "a sentence that replaced the fifth"),
+        Some(("u5".to_string(), 100))
+    );
+    assert_eq!(
+        best(&tm, "the new sentence 999 of the file"),
+        Some(("n999".into(), 100))
+    );
+    // again: nothing added; replace mode with the first file leaves exactly its ten units
+    let again =
+        hexaglot::tm::import_tmx(&tm, read_tmx(&tmx_of(&units)).unwrap(), &opts, None, None)
+            .unwrap();
+    assert_eq!((again.units.added, again.units.duplicates), (0, 1000));
+    let replace = ImportOptions {
+        mode: ImportMode::Replace,
+        ..opts.clone()
+    };
+    let report = hexaglot::tm::import_tmx(
+        &tm,
+        read_tmx(&tmx_of(&first)).unwrap(),
+        &replace,
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!((report.units.added, report.units.duplicates), (1, 9));
+    assert_eq!(tm.stats().total(&[]).units, 10);
+    assert_eq!(
+        best(&tm, "committed sentence number 5"),
+        Some(("u5".into(), 100))
+    );
+    tm.close();
+}
+
+#[test]
+fn an_older_translation_memory_is_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let units: Vec<TranslationUnit> = (0..300)
+        .map(|i| {
+            unit(
+                &format!("u{i}"),
+                &format!("sentence {i} of an older memory"),
+                "phrase",
+            )
+        })
+        .collect();
+    {
+        let tm = TmStore::open(dir.path(), OpenMode::ReadWrite).unwrap();
+        hexaglot::tm::add_units(&tm, units.clone()).unwrap();
+        tm.close();
+    }
+    let marker = dir.path().join("tm/hexaglot-schema.json");
+    let text = std::fs::read_to_string(&marker).unwrap();
+    assert!(
+        text.contains(&format!("\"schema_version\":{TM_SCHEMA_VERSION}")),
+        "{text}"
+    );
+    std::fs::write(
+        &marker,
+        text.replace(&format!(":{TM_SCHEMA_VERSION},"), ":1,"),
+    )
+    .unwrap();
+    assert!(TmStore::open(dir.path(), OpenMode::ReadOnly)
+        .err()
+        .expect("read-only cannot rebuild")
+        .to_string()
+        .contains("must be rebuilt"));
+    let tm = TmStore::open(dir.path(), OpenMode::ReadWrite).unwrap();
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), text);
+    assert_eq!(tm.stats().total(&[]).units, 300);
+    assert_eq!(tm.get("c", "u42").unwrap().unwrap(), {
+        let mut u = units[42].clone();
+        u.collection = "c".into();
+        u
+    });
+    assert_eq!(
+        best(&tm, "sentence 42 of an older memory"),
+        Some(("u42".into(), 100))
+    );
+    tm.close();
+}
