@@ -17,7 +17,4 @@ pub use analyze::{
 pub use arabic::strip_proclitics as strip_arabic_proclitics;
 pub use cyrillic::fold_latin_lookalikes;
 pub use tag::{Lang, LangError, LangTag};
-pub use tokenizer::{
-    pre_tokenized, register_key_tokenizers, register_tokenizers, tokenizer_name, Analysis,
-    HexaglotTokenizer, KeyTokenizer,
-};
+pub use tokenizer::{pre_tokenized, register_tokenizers, tokenizer_name, Analysis, KeyTokenizer};

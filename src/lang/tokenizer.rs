@@ -4,7 +4,9 @@ use tantivy::tokenizer::{
     PreTokenizedString, Token as TantivyToken, TokenStream, Tokenizer, TokenizerManager,
 };
 
-use super::{analyze, for_each_bigram_key, for_each_key, zh_bigrams, Lang, Token};
+#[cfg(doc)]
+use super::{analyze, zh_bigrams};
+use super::{for_each_bigram_key, for_each_key, Lang, Token};
 
 /// Which token stream of a language a field holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,13 +25,13 @@ pub fn tokenizer_name(lang: Lang, analysis: Analysis) -> String {
     }
 }
 
-/// Registers every language's tokenizer. Tantivy does not store tokenizers with the index, so this
-/// runs after every open.
+/// Registers every language's tokenizer ([`KeyTokenizer`]). Tantivy does not store tokenizers
+/// with the index, so this runs after every open.
 pub fn register_tokenizers(manager: &TokenizerManager) {
     for lang in Lang::ALL {
         manager.register(
             &tokenizer_name(lang, Analysis::Words),
-            HexaglotTokenizer {
+            KeyTokenizer {
                 lang,
                 analysis: Analysis::Words,
             },
@@ -37,72 +39,14 @@ pub fn register_tokenizers(manager: &TokenizerManager) {
     }
     manager.register(
         &tokenizer_name(Lang::Zh, Analysis::Bigrams),
-        HexaglotTokenizer {
+        KeyTokenizer {
             lang: Lang::Zh,
             analysis: Analysis::Bigrams,
         },
     );
 }
 
-/// A tantivy tokenizer running [`analyze`] (or [`zh_bigrams`]).
-#[derive(Debug, Clone, Copy)]
-pub struct HexaglotTokenizer {
-    /// Language pipeline.
-    pub lang: Lang,
-    /// Words or bigrams.
-    pub analysis: Analysis,
-}
-
-/// Precomputed tokens handed out one by one.
-pub struct VecTokenStream {
-    tokens: Vec<TantivyToken>,
-    next: usize,
-}
-
-impl Tokenizer for HexaglotTokenizer {
-    type TokenStream<'a> = VecTokenStream;
-
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        let analysed = match self.analysis {
-            Analysis::Words => analyze(self.lang, text),
-            Analysis::Bigrams => zh_bigrams(text),
-        };
-        let mut tokens = Vec::with_capacity(analysed.len());
-        for t in analysed {
-            for key in t.keys() {
-                tokens.push(TantivyToken {
-                    offset_from: t.byte_start,
-                    offset_to: t.byte_end,
-                    position: t.position,
-                    text: key.to_string(),
-                    position_length: 1,
-                });
-            }
-        }
-        VecTokenStream { tokens, next: 0 }
-    }
-}
-
-impl TokenStream for VecTokenStream {
-    fn advance(&mut self) -> bool {
-        if self.next < self.tokens.len() {
-            self.next += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn token(&self) -> &TantivyToken {
-        &self.tokens[self.next - 1]
-    }
-
-    fn token_mut(&mut self) -> &mut TantivyToken {
-        &mut self.tokens[self.next - 1]
-    }
-}
-
-/// What [`HexaglotTokenizer`] makes of `text`, from the analysis already done: `tokens` is
+/// What the registered tokenizer makes of `text`, from the analysis already done: `tokens` is
 /// [`analyze`] of `text` in the tokenizer's language (or [`zh_bigrams`] of it for
 /// [`Analysis::Bigrams`]). A document indexes this instead of `text` when its builder needs the
 /// analysis anyway: the index holds exactly the same tokens (same keys, positions and offsets)
@@ -126,30 +70,10 @@ pub fn pre_tokenized(text: &str, tokens: &[Token]) -> PreTokenizedString {
     }
 }
 
-/// Registers, under the names of [`register_tokenizers`], [`KeyTokenizer`]s: the same tokens,
-/// made faster (the translation memory indexes with these).
-pub fn register_key_tokenizers(manager: &TokenizerManager) {
-    for lang in Lang::ALL {
-        manager.register(
-            &tokenizer_name(lang, Analysis::Words),
-            KeyTokenizer {
-                lang,
-                analysis: Analysis::Words,
-            },
-        );
-    }
-    manager.register(
-        &tokenizer_name(Lang::Zh, Analysis::Bigrams),
-        KeyTokenizer {
-            lang: Lang::Zh,
-            analysis: Analysis::Bigrams,
-        },
-    );
-}
-
-/// The tokens of [`HexaglotTokenizer`] (same texts, positions and byte offsets, in the same
-/// order), made from [`for_each_key`] / [`for_each_bigram_key`]: no [`super::Token`]s, and all
-/// keys of a text in one buffer, so a text costs a few allocations instead of several a word.
+/// A tantivy tokenizer giving the keys of [`analyze`] (or [`zh_bigrams`]) — the tokens
+/// [`pre_tokenized`] makes of that analysis, same texts, positions and byte offsets, in the same
+/// order — from [`for_each_key`] / [`for_each_bigram_key`]: no [`super::Token`]s, and all keys of
+/// a text in one buffer, so a text costs a few allocations instead of several a word.
 #[derive(Debug, Clone, Copy)]
 pub struct KeyTokenizer {
     /// Language pipeline.

@@ -13,8 +13,8 @@
 //!
 //! A unit's document is built by [`PreparedUnit::new`], which any thread may run (a bulk import
 //! prepares units on every core while the writer thread stores them in order); the texts are
-//! tokenized by the `lang` pipeline's [`register_key_tokenizers`] (the tokens of the termbase's
-//! tokenizers, made with fewer allocations) on tantivy's indexing threads.
+//! tokenized by the `lang` pipeline's tokenizers ([`register_tokenizers`], the termbase's too) on
+//! tantivy's indexing threads.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -34,7 +34,7 @@ use super::{
     OpenMode, StoreError,
 };
 use crate::formats::tmx::{strip_codes, unit_content_id};
-use crate::lang::{exact_key, register_key_tokenizers, tokenizer_name, Analysis, Lang, LangTag};
+use crate::lang::{exact_key, register_tokenizers, tokenizer_name, Analysis, Lang, LangTag};
 use crate::model::TranslationUnit;
 
 /// Version of the TM schema; bump it when the fields or what they hold change. 2: the text
@@ -343,7 +343,7 @@ impl TmStore {
             write_marker_version(&dir, TM_SCHEMA_VERSION)?;
             index
         };
-        register_key_tokenizers(index.tokenizers());
+        register_tokenizers(index.tokenizers());
         let reader: IndexReader = index
             .reader_builder()
             .reload_policy(match mode {
@@ -782,7 +782,7 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
     std::fs::create_dir_all(staging).map_err(io_err(staging))?;
     let (schema, fields) = build_schema();
     let new = create_index(staging, schema)?;
-    register_key_tokenizers(new.tokenizers());
+    register_tokenizers(new.tokenizers());
     let mut writer: IndexWriter = new.writer(WRITER_MEMORY)?;
     let mut stats = TmStats::default();
     for addr in searcher.search(&AllQuery, &DocSetCollector)? {

@@ -69,6 +69,16 @@ impl Fixture {
     }
 }
 
+/// A POST of a file's bytes with an admin key and a content type.
+pub fn upload(uri: &str, key: &str, bytes: Vec<u8>, content_type: &str) -> TestRequest {
+    TestRequest::default()
+        .method(Method::POST)
+        .uri(uri)
+        .insert_header(("Authorization", format!("Bearer {key}")))
+        .insert_header(("content-type", content_type.to_string()))
+        .set_payload(bytes)
+}
+
 /// A request with an optional key and JSON body.
 pub fn request(method: Method, uri: &str, key: Option<&str>, body: Option<Value>) -> TestRequest {
     let mut req = TestRequest::default().method(method).uri(uri);
