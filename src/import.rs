@@ -310,7 +310,7 @@ fn import_tbx(
                         planner.add(txn, concept)?;
                         done += 1;
                         if let Some(report) = progress.as_ref() {
-                            if done % PROGRESS_EVERY == 0 {
+                            if done.is_multiple_of(PROGRESS_EVERY) {
                                 let estimate =
                                     (done as f64 * at.len as f64 / at.offset.max(1) as f64) as u64;
                                 report(done, estimate.max(done));
@@ -349,22 +349,11 @@ pub fn apply(
     let opts_c = opts.clone();
     let ParsedGlossary { concepts, warnings } = parsed;
     let counts = store.write(move |txn| {
-        let total = concepts.len() as u64;
         let mut planner = Planner::new(txn, &opts_c, false)?;
         if !opts_c.dry_run {
             txn.bulk();
         }
-        for (done, concept) in (0..).zip(concepts) {
-            if let Some(report) = progress.as_ref() {
-                if done % PROGRESS_EVERY == 0 {
-                    report(done, total);
-                }
-            }
-            planner.add(txn, concept)?;
-        }
-        if let Some(report) = progress.as_ref() {
-            report(total, total);
-        }
+        planner.add_all(txn, concepts, progress.as_ref())?;
         planner.finish(txn)
     })?;
     Ok(report(opts, format, counts, warnings))
@@ -408,23 +397,12 @@ pub fn plan(
     write: bool,
     progress: Option<&Progress>,
 ) -> Result<ConceptCounts, StoreError> {
-    let total = incoming.len() as u64;
     let opts = ImportOptions {
         dry_run: !write,
         ..opts.clone()
     };
     let mut planner = Planner::new(txn, &opts, true)?;
-    for (done, concept) in (0..).zip(incoming) {
-        if let Some(report) = progress {
-            if done % PROGRESS_EVERY == 0 {
-                report(done, total);
-            }
-        }
-        planner.add(txn, concept)?;
-    }
-    if let Some(report) = progress {
-        report(total, total);
-    }
+    planner.add_all(txn, incoming, progress)?;
     planner.finish(txn)
 }
 
@@ -474,6 +452,28 @@ impl<'o> Planner<'o> {
             now: now_rfc3339(),
             counts: ConceptCounts::default(),
         })
+    }
+
+    /// Every concept of a file read whole, in order, reporting progress.
+    fn add_all(
+        &mut self,
+        txn: &mut Txn,
+        concepts: Vec<Concept>,
+        progress: Option<&Progress>,
+    ) -> Result<(), StoreError> {
+        let total = concepts.len() as u64;
+        for (done, concept) in (0u64..).zip(concepts) {
+            if let Some(report) = progress {
+                if done.is_multiple_of(PROGRESS_EVERY) {
+                    report(done, total);
+                }
+            }
+            self.add(txn, concept)?;
+        }
+        if let Some(report) = progress {
+            report(total, total);
+        }
+        Ok(())
     }
 
     /// One concept of the file: added, merged into (or in replace mode, replacing) the concept

@@ -23,6 +23,7 @@
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::Reader;
 
+use super::export::xml;
 use super::xml::{attributes, decode, locate, resolve_reference, xml_error_message};
 use super::{issue, FormatError, FormatIssue};
 
@@ -699,7 +700,7 @@ pub fn read_xliff_units(bytes: &[u8]) -> Result<super::tmx::ParsedTmx, FormatErr
     let target_lang = file.target_lang.clone().ok_or_else(|| missing("target"))?;
     let mut tmx = format!(
         "<tmx version=\"1.4\"><header srclang=\"{}\" segtype=\"sentence\" datatype=\"xliff\" adminlang=\"en\" o-tmf=\"xliff\" creationtool=\"hexaglot\" creationtoolversion=\"{}\"/><body>\n",
-        xml_escape(&source_lang),
+        xml(&source_lang),
         env!("CARGO_PKG_VERSION")
     );
     let mut untranslated = 0;
@@ -710,10 +711,10 @@ pub fn read_xliff_units(bytes: &[u8]) -> Result<super::tmx::ParsedTmx, FormatErr
         };
         tmx.push_str(&format!(
             "<tu><prop type=\"x-xliff-segment\">{}</prop><tuv xml:lang=\"{}\"><seg>{}</seg></tuv><tuv xml:lang=\"{}\"><seg>{}</seg></tuv></tu>\n",
-            xml_escape(&segment.id),
-            xml_escape(&source_lang),
+            xml(&segment.id),
+            xml(&source_lang),
             tmx_seg(&segment.source, &segment.source_codes),
-            xml_escape(&target_lang),
+            xml(&target_lang),
             tmx_seg(target, &segment.target_codes),
         ));
     }
@@ -766,20 +767,20 @@ fn tmx_seg(text: &str, codes: &[InlineCode]) -> String {
         };
         tags.push((code.position, tag));
     }
+    // byte offset of each code point, and of the end
+    let offsets: Vec<usize> = text
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain([text.len()])
+        .collect();
     let mut out = String::with_capacity(text.len() + 16 * tags.len());
-    let mut tags = tags.into_iter().peekable();
-    for (i, c) in text.chars().enumerate() {
-        while let Some((_, tag)) = tags.next_if(|(at, _)| *at <= i) {
-            out.push_str(&tag);
-        }
-        out.push_str(&xml_escape(c.encode_utf8(&mut [0; 4])));
-    }
-    for (_, tag) in tags {
+    let mut from = 0;
+    for (at, tag) in tags {
+        let to = offsets[at.min(offsets.len() - 1)].max(from);
+        out.push_str(&xml(&text[from..to]));
         out.push_str(&tag);
+        from = to;
     }
+    out.push_str(&xml(&text[from..]));
     out
-}
-
-fn xml_escape(text: &str) -> String {
-    super::export::xml(text)
 }

@@ -403,18 +403,31 @@ pub fn for_each_key(lang: Lang, text: &str, mut emit: impl FnMut(usize, usize, u
             }
             continue;
         }
-        let kept = with_normalised(lang, surface, |n| {
-            let Some((_, key, alt)) = n else {
-                return false;
-            };
-            emit(span.byte_start, span.byte_end, position, key);
-            if let Some(alt) = alt {
-                emit(span.byte_start, span.byte_end, position, alt);
-            }
-            true
-        });
-        position += usize::from(kept);
+        if emit_word_keys(lang, text, &span, position, &mut emit) {
+            position += 1;
+        }
     }
+}
+
+/// The key and alternative key of the word at `span` (not Han), through `emit`; false when the
+/// word gives no token.
+fn emit_word_keys(
+    lang: Lang,
+    text: &str,
+    span: &Span,
+    position: usize,
+    emit: &mut impl FnMut(usize, usize, usize, &str),
+) -> bool {
+    with_normalised(lang, &text[span.byte_start..span.byte_end], |n| {
+        let Some((_, key, alt)) = n else {
+            return false;
+        };
+        emit(span.byte_start, span.byte_end, position, key);
+        if let Some(alt) = alt {
+            emit(span.byte_start, span.byte_end, position, alt);
+        }
+        true
+    })
 }
 
 /// The keys of [`zh_bigrams`] the way [`for_each_key`] gives those of [`analyze`].
@@ -438,18 +451,8 @@ pub fn for_each_bigram_key(text: &str, mut emit: impl FnMut(usize, usize, usize,
                 }
                 position += 1;
             }
-        } else {
-            let kept = with_normalised(Lang::Zh, surface, |n| {
-                let Some((_, key, alt)) = n else {
-                    return false;
-                };
-                emit(span.byte_start, span.byte_end, position, key);
-                if let Some(alt) = alt {
-                    emit(span.byte_start, span.byte_end, position, alt);
-                }
-                true
-            });
-            position += usize::from(kept);
+        } else if emit_word_keys(Lang::Zh, text, &span, position, &mut emit) {
+            position += 1;
         }
     }
 }
