@@ -760,6 +760,16 @@ async fn exports_round_trip_through_import() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
+/// `hit` or `miss`: whether a search came from the response cache.
+fn cache_of(headers: &actix_web::http::header::HeaderMap) -> String {
+    headers
+        .get("x-cache")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
 #[actix_web::test]
 async fn a_commit_answers_the_cached_searches_again_before_readers_see_it() {
     let fx = Fixture::new();
@@ -767,9 +777,6 @@ async fn a_commit_answers_the_cached_searches_again_before_readers_see_it() {
     let app = init_service(app(fx.state.clone())).await;
     let asked = search_uri("budapest", "&limit=5");
     let other = search_uri("Hanoi", "");
-    let cache_of = |h: &actix_web::http::header::HeaderMap| {
-        h.get("x-cache").unwrap().to_str().unwrap().to_string()
-    };
     let (_, headers, before) = send(&app, request(Method::GET, &asked, None, None)).await;
     assert_eq!(cache_of(&headers), "miss");
     assert_eq!(before["total"], 0);
@@ -826,9 +833,6 @@ async fn repeated_searches_come_from_the_cache_until_the_next_write() {
     let fx = Fixture::new();
     let app = init_service(app(fx.state.clone())).await;
     let uri = search_uri("budapest", "&limit=5");
-    let cache_of = |h: &actix_web::http::header::HeaderMap| {
-        h.get("x-cache").unwrap().to_str().unwrap().to_string()
-    };
     let (status, headers, first) = send(&app, request(Method::GET, &uri, None, None)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(cache_of(&headers), "miss");

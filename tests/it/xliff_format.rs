@@ -141,13 +141,9 @@ fn errors_have_line_and_column() {
     }
 }
 
+/// An XLIFF file's bytes posted with an admin key.
 fn upload(uri: &str, key: &str, bytes: Vec<u8>) -> actix_web::test::TestRequest {
-    actix_web::test::TestRequest::default()
-        .method(actix_web::http::Method::POST)
-        .uri(uri)
-        .insert_header(("Authorization", format!("Bearer {key}")))
-        .insert_header(("content-type", "application/xliff+xml"))
-        .set_payload(bytes)
+    crate::common::upload(uri, key, bytes, "application/xliff+xml")
 }
 
 #[actix_web::test]
