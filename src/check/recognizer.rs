@@ -20,7 +20,9 @@ use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 
-use crate::lang::{analyze, fold_latin_lookalikes, strip_arabic_proclitics, Lang, LangTag, Token};
+use crate::lang::{
+    analyze, fold_latin_lookalikes, for_each_token, strip_arabic_proclitics, Lang, LangTag, Token,
+};
 use crate::model::{Concept, TermStatus};
 
 /// One concept as the recogniser knows it.
@@ -56,6 +58,8 @@ impl TermEntry {
 /// Patterns of one language.
 #[derive(Debug)]
 struct LangPatterns {
+    /// Unique among the patterns of this process (see [`TextWords`]).
+    id: u64,
     lang: Lang,
     /// Token key → id.
     vocab: FxHashMap<Box<str>, u32>,
@@ -213,8 +217,7 @@ impl TermRecognizer {
         let Some(p) = self.langs.get(lang) else {
             return Vec::new();
         };
-        let tokens = units(p.lang, text, false);
-        p.find(text, &tokens)
+        p.find(text)
     }
 
     /// Approximate heap size in bytes (strings, tables), for the benchmark.
@@ -274,46 +277,51 @@ pub(crate) fn units(lang: Lang, text: &str, for_term: bool) -> Vec<Unit> {
     let tokens = analyze(lang, text);
     let mut out = Vec::with_capacity(tokens.len());
     for t in tokens {
-        let surface = &text[t.byte_start..t.byte_end];
-        if let Some(cut) = footnote_digits(surface) {
-            // `General4`, `секретаря4`: the word and its footnote number as two units
-            for (a, b) in [(0, cut), (cut, surface.len())] {
-                let part = &text[t.byte_start + a..t.byte_start + b];
-                let before = text[t.byte_start..t.byte_start + a].chars().count();
-                for mut p in analyze(lang, part) {
-                    p.start += t.start + before;
-                    p.end += t.start + before;
-                    p.byte_start += t.byte_start + a;
-                    p.byte_end += t.byte_start + a;
-                    out.push(unit(lang, text, p, for_term));
-                }
-            }
-            continue;
-        }
-        if lang == Lang::Zh && surface.chars().any(is_han) {
-            let mut start = t.start;
-            let last = surface.chars().count() - 1;
-            for (k, (b, c)) in surface.char_indices().enumerate() {
-                let folded = crate::lang::search_fold(c.encode_utf8(&mut [0; 4]));
-                out.push(Unit {
-                    start,
-                    end: start + 1,
-                    byte_start: t.byte_start + b,
-                    byte_end: t.byte_start + b + c.len_utf8(),
-                    word_start: t.byte_start + b,
-                    before: k,
-                    after: last - k,
-                    norm: folded.clone(),
-                    key: folded,
-                    alt: None,
-                });
-                start += 1;
-            }
-            continue;
-        }
-        out.push(unit(lang, text, t, for_term));
+        token_units(lang, text, t, for_term, &mut out);
     }
     out
+}
+
+/// The units of one token of `text` (see [`units`]).
+fn token_units(lang: Lang, text: &str, t: Token, for_term: bool, out: &mut Vec<Unit>) {
+    let surface = &text[t.byte_start..t.byte_end];
+    if let Some(cut) = footnote_digits(surface) {
+        // `General4`, `секретаря4`: the word and its footnote number as two units
+        for (a, b) in [(0, cut), (cut, surface.len())] {
+            let part = &text[t.byte_start + a..t.byte_start + b];
+            let before = text[t.byte_start..t.byte_start + a].chars().count();
+            for mut p in analyze(lang, part) {
+                p.start += t.start + before;
+                p.end += t.start + before;
+                p.byte_start += t.byte_start + a;
+                p.byte_end += t.byte_start + a;
+                out.push(unit(lang, text, p, for_term));
+            }
+        }
+        return;
+    }
+    if lang == Lang::Zh && surface.chars().any(is_han) {
+        let mut start = t.start;
+        let last = surface.chars().count() - 1;
+        for (k, (b, c)) in surface.char_indices().enumerate() {
+            let folded = crate::lang::search_fold(c.encode_utf8(&mut [0; 4]));
+            out.push(Unit {
+                start,
+                end: start + 1,
+                byte_start: t.byte_start + b,
+                byte_end: t.byte_start + b + c.len_utf8(),
+                word_start: t.byte_start + b,
+                before: k,
+                after: last - k,
+                norm: folded.clone(),
+                key: folded,
+                alt: None,
+            });
+            start += 1;
+        }
+        return;
+    }
+    out.push(unit(lang, text, t, for_term));
 }
 
 /// Where the footnote number glued to the end of a word starts (`General4`, `секретаря12`): one
@@ -435,6 +443,7 @@ fn one_letter_proclitic(light: &str) -> Option<&str> {
 impl LangPatterns {
     fn new(lang: Lang) -> LangPatterns {
         LangPatterns {
+            id: NEXT_PATTERNS_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             lang,
             vocab: FxHashMap::default(),
             edges: FxHashMap::default(),
@@ -555,15 +564,22 @@ impl LangPatterns {
         }
     }
 
-    fn find(&self, text: &str, units: &[Unit]) -> Vec<Occurrence> {
-        // the ids of unit k are flat[ranges[k]]
-        let mut flat: Vec<u32> = Vec::with_capacity(units.len());
-        let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(units.len());
-        for u in units {
-            let a = flat.len();
-            self.ids(u, &mut flat);
-            ranges.push((a, flat.len()));
-        }
+    /// Every occurrence in `text` (see [`TermRecognizer::find`]).
+    fn find(&self, text: &str) -> Vec<Occurrence> {
+        TEXT_WORDS.with(|cell| {
+            let mut all = cell.borrow_mut();
+            let words = TextWords::of(&mut all, self.id);
+            let mut pieces = std::mem::take(&mut words.pieces);
+            words.pieces_of(self, text, &mut pieces);
+            let out = self.walk(text, &pieces, words);
+            words.pieces = pieces;
+            out
+        })
+    }
+
+    /// Matches the text's pieces against the trie: from each piece the longest accepted match,
+    /// then on after it.
+    fn walk(&self, text: &str, pieces: &[Piece], words: &TextWords) -> Vec<Occurrence> {
         let mut out = Vec::new();
         let mut i = 0;
         let mut states: Vec<u32> = Vec::with_capacity(4);
@@ -572,44 +588,56 @@ impl LangPatterns {
         let mut groups: Vec<&TermGroup> = Vec::new();
         let mut found: Vec<Occurrence> = Vec::new();
         let mut best: Vec<Occurrence> = Vec::new();
-        while i < units.len() {
-            if ranges[i].0 == ranges[i].1 {
+        let mut fitting: Vec<Fitting> = Vec::new();
+        while i < pieces.len() {
+            let root = words.root(&pieces[i]);
+            if root.is_empty() {
                 i += 1;
                 continue;
             }
             states.clear();
-            states.push(0);
+            states.extend_from_slice(root);
             best.clear();
             let mut best_end = None;
             let mut j = i;
-            while j < units.len() && !states.is_empty() {
-                if j > i && !joinable(self.lang, &text[units[j - 1].byte_end..units[j].word_start])
-                {
-                    break;
-                }
-                next.clear();
-                for &s in &states {
-                    for id in &flat[ranges[j].0..ranges[j].1] {
-                        let edge = (u64::from(s) << 32) | u64::from(*id);
-                        if let Some(&n) = self.edges.get(&edge) {
-                            if !next.contains(&n) {
-                                next.push(n);
+            loop {
+                if j > i {
+                    if j == pieces.len()
+                        || !joinable(
+                            self.lang,
+                            &text[pieces[j - 1].byte_end..pieces[j].word_start],
+                        )
+                    {
+                        break;
+                    }
+                    next.clear();
+                    for &s in &states {
+                        for id in words.ids(&pieces[j]) {
+                            let edge = (u64::from(s) << 32) | u64::from(*id);
+                            if let Some(&n) = self.edges.get(&edge) {
+                                if !next.contains(&n) {
+                                    next.push(n);
+                                }
                             }
                         }
                     }
+                    std::mem::swap(&mut states, &mut next);
+                    if states.is_empty() {
+                        break;
+                    }
                 }
-                std::mem::swap(&mut states, &mut next);
                 // a Chinese match may not take one character off a word of the segmenter:
                 // 国际法 is not in 国际法院, 秘书长 not in 副秘书长; it may begin or end inside
                 // a compound of words (联合国 in 联合国大会)
-                let edges = units[i].before != 1 && units[j].after != 1;
+                let edges = pieces[i].before != 1 && pieces[j].after != 1;
                 groups.clear();
                 for &s in states.iter().filter(|_| edges) {
                     groups.extend(self.groups.get(&s).into_iter().flat_map(|g| g.iter()));
                 }
                 if !groups.is_empty() {
                     found.clear();
-                    self.accept(text, &units[i..=j], i == 0, &groups, &mut found);
+                    let span = &pieces[i..=j];
+                    self.accept(text, span, words, i == 0, &groups, &mut fitting, &mut found);
                     if !found.is_empty() {
                         std::mem::swap(&mut best, &mut found);
                         best_end = Some(j);
@@ -630,25 +658,28 @@ impl LangPatterns {
 
     /// The occurrences (one per concept, its best-fitting term) of the terms ending at a node
     /// whose tokens fit `span`.
+    #[allow(clippy::too_many_arguments)]
     fn accept(
         &self,
         text: &str,
-        span: &[Unit],
+        span: &[Piece],
+        words: &TextWords,
         at_start: bool,
         groups: &[&TermGroup],
+        fitting: &mut Vec<Fitting>,
         out: &mut Vec<Occurrence>,
     ) {
         let first = &span[0];
         let last = &span[span.len() - 1];
         let sentence_start = at_start || sentence_start(&text[..first.byte_start]);
         // (concept, term, exact-token score, variant) of every fitting term
-        let mut fitting: Vec<(u32, u32, usize, Option<Variant>)> = Vec::new();
+        fitting.clear();
         for group in groups {
             let term = &self.terms[group.0[0] as usize];
             if term.spans.len() != span.len() {
                 continue;
             }
-            let Some((score, variant)) = self.fit(text, span, term, sentence_start) else {
+            let Some((score, variant)) = self.fit(text, span, words, term, sentence_start) else {
                 continue;
             };
             for &ti in group.0.iter() {
@@ -667,7 +698,7 @@ impl LangPatterns {
                 .then(a.1.cmp(&b.1))
         });
         fitting.dedup_by_key(|f| f.0);
-        for (concept, term, _, variant) in fitting {
+        for &(concept, term, _, variant) in fitting.iter() {
             out.push(Occurrence {
                 start: first.start,
                 end: last.end,
@@ -686,14 +717,15 @@ impl LangPatterns {
     fn fit(
         &self,
         text: &str,
-        span: &[Unit],
+        span: &[Piece],
+        words: &TextWords,
         term: &TermEntry,
         sentence_start: bool,
     ) -> Option<(usize, Option<Variant>)> {
         if !term
             .norms()
             .zip(span)
-            .all(|(tn, u)| inflection_of(self.lang, tn, &u.norm))
+            .all(|(tn, u)| inflection_of(self.lang, tn, words.norm(u)))
         {
             return None;
         }
@@ -709,6 +741,248 @@ impl LangPatterns {
             return None;
         }
         Some(compare_surfaces(text, span, term, sentence_start))
+    }
+}
+
+/// A term that fits a span: (concept, term, exact-token score, variant).
+type Fitting = (u32, u32, usize, Option<Variant>);
+
+/// A unit of a text being matched: its place in the text, and what it is ([`Shape`], in this
+/// thread's [`TextWords`]).
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    start: usize,
+    end: usize,
+    byte_start: usize,
+    byte_end: usize,
+    /// As [`Unit::word_start`].
+    word_start: usize,
+    /// As [`Unit::before`].
+    before: u32,
+    /// As [`Unit::after`].
+    after: u32,
+    shape: u32,
+}
+
+/// A unit of a token as [`units`] makes it, with offsets relative to the token, its normalised
+/// form and its token ids interned.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    start: u32,
+    end: u32,
+    byte_start: u32,
+    byte_end: u32,
+    word_start: u32,
+    before: u32,
+    after: u32,
+    /// Range of its normalised form in [`TextWords::norms`].
+    norm: (u32, u32),
+    /// Range of its token ids ([`LangPatterns::ids`]) in [`TextWords::ids`].
+    ids: (u32, u32),
+    /// Range in [`TextWords::ids`] of the trie nodes those ids lead to from the root.
+    root: (u32, u32),
+}
+
+/// The recogniser units of the words a thread has met in texts of one language, by the word's
+/// surface: what [`units`] and [`LangPatterns::ids`] make of a token depends on its surface
+/// only, and texts repeat their words, so each is worked out once (as `lang` memoises its
+/// analysis per word). Bounded: it starts again empty past [`TEXT_WORDS_MAX`] words.
+#[derive(Debug, Default)]
+struct TextWords {
+    /// The [`LangPatterns::id`] whose vocabulary the ids are of.
+    owner: u64,
+    /// Token surface → range of its shapes in `shapes`.
+    words: FxHashMap<Box<str>, (u32, u32)>,
+    shapes: Vec<Shape>,
+    norms: String,
+    ids: Vec<u32>,
+    /// Buffer for the pieces of the text being matched.
+    pieces: Vec<Piece>,
+}
+
+const TEXT_WORDS_MAX: usize = 1 << 16;
+
+/// Caches of one thread, one per language patterns it has matched lately.
+const TEXT_WORDS_OWNERS: usize = 8;
+
+thread_local! {
+    static TEXT_WORDS: std::cell::RefCell<Vec<TextWords>> = const {
+        std::cell::RefCell::new(Vec::new())
+    };
+}
+
+/// Ids of [`LangPatterns`], so a thread's [`TextWords`] are never read against other patterns.
+static NEXT_PATTERNS_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A token met in a text that [`TextWords`] does not know yet, or the shapes of one it knows.
+enum Met {
+    Known((u32, u32)),
+    New {
+        /// Length of the surface in bytes.
+        len: usize,
+        norm: String,
+        key: String,
+        alt: Option<String>,
+    },
+}
+
+impl TextWords {
+    /// This thread's cache for the patterns `owner`.
+    fn of(all: &mut Vec<TextWords>, owner: u64) -> &mut TextWords {
+        let at = match all.iter().position(|w| w.owner == owner) {
+            Some(at) => at,
+            None => {
+                if all.len() >= TEXT_WORDS_OWNERS {
+                    all.clear();
+                }
+                all.push(TextWords {
+                    owner,
+                    ..TextWords::default()
+                });
+                all.len() - 1
+            }
+        };
+        let words = &mut all[at];
+        if words.words.len() >= TEXT_WORDS_MAX {
+            words.words.clear();
+            words.shapes.clear();
+            words.norms.clear();
+            words.ids.clear();
+        }
+        words
+    }
+
+    fn norm(&self, p: &Piece) -> &str {
+        let (a, b) = self.shapes[p.shape as usize].norm;
+        &self.norms[a as usize..b as usize]
+    }
+
+    fn ids(&self, p: &Piece) -> &[u32] {
+        let (a, b) = self.shapes[p.shape as usize].ids;
+        &self.ids[a as usize..b as usize]
+    }
+
+    fn root(&self, p: &Piece) -> &[u32] {
+        let (a, b) = self.shapes[p.shape as usize].root;
+        &self.ids[a as usize..b as usize]
+    }
+
+    /// The pieces of `text`: [`units`] of its analysis, the same units in the same order.
+    fn pieces_of(&mut self, p: &LangPatterns, text: &str, out: &mut Vec<Piece>) {
+        // the analysis, each token looked up by its surface (new ones copied, to be worked out
+        // once the analysis is done: working one out may analyse text)
+        let mut met: Vec<(usize, usize, Met)> = Vec::new();
+        let mut fresh = false;
+        for_each_token(p.lang, text, |t| {
+            let surface = &text[t.byte_start..t.byte_end];
+            let what = match self.words.get(surface) {
+                Some(&range) => Met::Known(range),
+                None => {
+                    fresh = true;
+                    Met::New {
+                        len: surface.len(),
+                        norm: t.norm.to_string(),
+                        key: t.key.to_string(),
+                        alt: t.alt.map(str::to_string),
+                    }
+                }
+            };
+            met.push((t.start, t.byte_start, what));
+        });
+        if fresh {
+            for (_, byte_start, what) in &mut met {
+                if let Met::New {
+                    norm,
+                    key,
+                    alt,
+                    len,
+                } = what
+                {
+                    let surface = &text[*byte_start..*byte_start + *len];
+                    let range = match self.words.get(surface) {
+                        Some(&range) => range,
+                        None => self.learn(p, surface, norm, key, alt),
+                    };
+                    *what = Met::Known(range);
+                }
+            }
+        }
+        out.clear();
+        for &(start, byte_start, ref what) in &met {
+            let Met::Known((a, b)) = *what else {
+                unreachable!("every token was learnt")
+            };
+            for k in a..b {
+                let s = &self.shapes[k as usize];
+                out.push(Piece {
+                    start: start + s.start as usize,
+                    end: start + s.end as usize,
+                    byte_start: byte_start + s.byte_start as usize,
+                    byte_end: byte_start + s.byte_end as usize,
+                    word_start: byte_start + s.word_start as usize,
+                    before: s.before,
+                    after: s.after,
+                    shape: k,
+                });
+            }
+        }
+    }
+
+    /// Works out the shapes of a token of surface `surface` and keeps them.
+    fn learn(
+        &mut self,
+        p: &LangPatterns,
+        surface: &str,
+        norm: &mut String,
+        key: &mut String,
+        alt: &mut Option<String>,
+    ) -> (u32, u32) {
+        // the token alone, offsets relative to it
+        let token = Token {
+            start: 0,
+            end: surface.chars().count(),
+            byte_start: 0,
+            byte_end: surface.len(),
+            position: 0,
+            norm: std::mem::take(norm),
+            key: std::mem::take(key),
+            alt: alt.take(),
+        };
+        let mut units = Vec::new();
+        token_units(p.lang, surface, token, false, &mut units);
+        let first = self.shapes.len() as u32;
+        let mut ids = Vec::new();
+        for u in &units {
+            ids.clear();
+            p.ids(u, &mut ids);
+            let norm_at = self.norms.len() as u32;
+            self.norms.push_str(&u.norm);
+            let ids_at = self.ids.len() as u32;
+            self.ids.extend_from_slice(&ids);
+            let root_at = self.ids.len() as u32;
+            for id in &ids {
+                if let Some(&n) = p.edges.get(&u64::from(*id)) {
+                    if !self.ids[root_at as usize..].contains(&n) {
+                        self.ids.push(n);
+                    }
+                }
+            }
+            self.shapes.push(Shape {
+                start: u.start as u32,
+                end: u.end as u32,
+                byte_start: u.byte_start as u32,
+                byte_end: u.byte_end as u32,
+                word_start: u.word_start as u32,
+                before: u.before as u32,
+                after: u.after as u32,
+                norm: (norm_at, self.norms.len() as u32),
+                ids: (ids_at, root_at),
+                root: (root_at, self.ids.len() as u32),
+            });
+        }
+        let range = (first, self.shapes.len() as u32);
+        self.words.insert(surface.into(), range);
+        range
     }
 }
 
@@ -754,7 +1028,7 @@ fn sentence_start(before: &str) -> bool {
 /// and the spelling variant when some token differs only by case or diacritics.
 fn compare_surfaces(
     text: &str,
-    span: &[Unit],
+    span: &[Piece],
     term: &TermEntry,
     sentence_start: bool,
 ) -> (usize, Option<Variant>) {
@@ -811,17 +1085,18 @@ fn lower_eq(a: &str, b: &str) -> bool {
 
 /// Equal ignoring case and diacritics, without allocating.
 fn folded_eq(a: &str, b: &str) -> bool {
-    let fold = |s: &str| {
-        s.chars()
-            .flat_map(char::to_lowercase)
-            .map(fold_char)
-            .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-            .collect::<String>()
-    };
     if a.is_ascii() && b.is_ascii() {
         return a.eq_ignore_ascii_case(b);
     }
-    fold(a) == fold(b)
+    folded_chars(a).eq(folded_chars(b))
+}
+
+/// The characters of `s` in lower case, without diacritics.
+fn folded_chars(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars()
+        .flat_map(char::to_lowercase)
+        .map(fold_char)
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
 }
 
 fn fold_char(c: char) -> char {
@@ -1040,6 +1315,153 @@ mod tests {
             let mut found = false;
             stems(Lang::Ru, text, |s| stems(Lang::Ru, s, |s| found |= s == t));
             assert!(found, "{term} {text}");
+        }
+    }
+
+    /// Devset lines of one language, every `step`th.
+    fn devset(lang: &str, step: usize) -> Vec<String> {
+        let path = format!(
+            "{}/../shared/corpora/unpc-devset/UNv1.0.devset.{lang}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        text.lines().step_by(step).map(str::to_string).collect()
+    }
+
+    /// Texts that take the rarer paths: footnote numbers, elision, Latin letters in Cyrillic,
+    /// clitics, kana, full-width digits, Latin words in Chinese.
+    const TRICKY: &[&str] = &[
+        "Secretario General4; Secretary-General12 G77 COVID19 x4",
+        "l’Organisation d'État, aujourd'hui l'ONU",
+        "Генерального cекретаря4 и Совета Безопасности",
+        "والأمم للأمم بحقوق لحقوق الإنسان",
+        "联合国大会（２０２４年）UNCTAD４ カタカナ 々〇 《条约》不结盟缔约国集团",
+        "",
+        "  \n ",
+    ];
+
+    /// `for_each_token` gives the tokens of `analyze`; the pieces a text is matched on are its
+    /// `units` with their `ids`, whether the thread's word cache knew them or not.
+    #[test]
+    fn text_pieces_are_the_units_of_the_analysis() {
+        for lang in [Lang::Ar, Lang::Zh, Lang::En, Lang::Fr, Lang::Ru, Lang::Es] {
+            let mut lines = devset(lang.code(), 8);
+            lines.extend(TRICKY.iter().map(|t| t.to_string()));
+            let mut p = LangPatterns::new(lang);
+            for (k, line) in lines.iter().take(150).enumerate() {
+                let tokens = analyze(lang, line);
+                for w in tokens.windows(2).step_by(3) {
+                    p.add_term(
+                        k as u32,
+                        &line[w[0].byte_start..w[1].byte_end],
+                        TermStatus::Preferred,
+                    );
+                }
+                for t in tokens.iter().step_by(5) {
+                    p.add_term(
+                        k as u32,
+                        &line[t.byte_start..t.byte_end],
+                        TermStatus::Preferred,
+                    );
+                }
+            }
+            let mut words = TextWords::default();
+            let mut pieces = Vec::new();
+            for round in 0..2 {
+                for line in &lines {
+                    let mut by_ref = Vec::new();
+                    for_each_token(lang, line, |t| {
+                        by_ref.push((
+                            t.start,
+                            t.end,
+                            t.byte_start,
+                            t.byte_end,
+                            t.norm.to_string(),
+                            t.key.to_string(),
+                            t.alt.map(str::to_string),
+                        ))
+                    });
+                    let tokens = analyze(lang, line);
+                    assert_eq!(by_ref.len(), tokens.len(), "{line}");
+                    for (a, b) in by_ref.iter().zip(&tokens) {
+                        let b = (
+                            b.start,
+                            b.end,
+                            b.byte_start,
+                            b.byte_end,
+                            b.norm.clone(),
+                            b.key.clone(),
+                            b.alt.clone(),
+                        );
+                        assert_eq!(*a, b, "{line}");
+                    }
+                    let units = units(lang, line, false);
+                    words.pieces_of(&p, line, &mut pieces);
+                    assert_eq!(units.len(), pieces.len(), "round {round}: {line}");
+                    for (u, q) in units.iter().zip(&pieces) {
+                        let place = |u: &Unit| {
+                            (
+                                u.start,
+                                u.end,
+                                u.byte_start,
+                                u.byte_end,
+                                u.word_start,
+                                u.before,
+                                u.after,
+                            )
+                        };
+                        let got = (
+                            q.start,
+                            q.end,
+                            q.byte_start,
+                            q.byte_end,
+                            q.word_start,
+                            q.before as usize,
+                            q.after as usize,
+                        );
+                        assert_eq!(place(u), got, "{line}");
+                        assert_eq!(u.norm, words.norm(q), "{line}");
+                        let mut ids = Vec::new();
+                        p.ids(u, &mut ids);
+                        assert_eq!(ids, words.ids(q), "{line}");
+                        let mut root: Vec<u32> = Vec::new();
+                        for id in &ids {
+                            if let Some(&n) = p.edges.get(&u64::from(*id)) {
+                                if !root.contains(&n) {
+                                    root.push(n);
+                                }
+                            }
+                        }
+                        assert_eq!(root, words.root(q), "{line}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn folding_compares_without_allocating() {
+        let fold = |s: &str| {
+            s.chars()
+                .flat_map(char::to_lowercase)
+                .map(fold_char)
+                .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+                .collect::<String>()
+        };
+        let pairs = [
+            ("Hanoi", "Hanoï"),
+            ("HANOÏ", "hanoi"),
+            ("État", "etat"),
+            ("Secretaría", "Secretario"),
+            ("Hano\u{0069}\u{0308}", "Hanoï"),
+            ("ß", "ss"),
+            ("Совет", "совет"),
+            ("Ёлка", "елка"),
+            ("abc", "abd"),
+            ("", "é"),
+        ];
+        for (a, b) in pairs {
+            assert_eq!(folded_eq(a, b), fold(a) == fold(b), "{a} {b}");
         }
     }
 

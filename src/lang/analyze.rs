@@ -329,6 +329,86 @@ pub fn analyze(lang: Lang, text: &str) -> Vec<Token> {
     tokens
 }
 
+/// One token of [`analyze`] by reference: what a [`Token`] holds, without its copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenRef<'a> {
+    /// Code-point offset of the first character in the original text.
+    pub start: usize,
+    /// Code-point offset one past the last character.
+    pub end: usize,
+    /// Byte offset of the first character in the original text.
+    pub byte_start: usize,
+    /// Byte offset one past the last character.
+    pub byte_end: usize,
+    /// As [`Token::norm`].
+    pub norm: &'a str,
+    /// As [`Token::key`].
+    pub key: &'a str,
+    /// As [`Token::alt`].
+    pub alt: Option<&'a str>,
+}
+
+/// The tokens of [`analyze`], in order, by reference (each word's normalisation is read from
+/// this thread's cache, not copied), for callers that look at each token once: the term
+/// recogniser. `f` must not analyse text itself (the cache is borrowed while it runs). A test
+/// holds it equal to [`analyze`].
+pub fn for_each_token(lang: Lang, text: &str, mut f: impl FnMut(TokenRef<'_>)) {
+    let mut char_pos = 0usize;
+    let mut byte_pos = 0usize;
+    let mut to_char = |byte: usize| -> usize {
+        char_pos += text[byte_pos..byte].chars().count();
+        byte_pos = byte;
+        char_pos
+    };
+    for span in spans(text) {
+        let surface = &text[span.byte_start..span.byte_end];
+        if span.han {
+            let base_char = to_char(span.byte_start);
+            for word in JIEBA.cut(surface, true) {
+                let folded;
+                let norm = if word
+                    .word
+                    .chars()
+                    .all(|c| matches!(c as u32, 0x4E00..=0x9FFF))
+                {
+                    word.word
+                } else {
+                    folded = han_fold(word.word);
+                    folded.as_str()
+                };
+                if norm.chars().all(|c| !c.is_alphanumeric()) {
+                    continue;
+                }
+                f(TokenRef {
+                    start: base_char + word.start,
+                    end: base_char + word.end,
+                    byte_start: span.byte_start + word.byte_start,
+                    byte_end: span.byte_start + word.byte_end,
+                    norm,
+                    key: norm,
+                    alt: None,
+                });
+            }
+            continue;
+        }
+        let start = to_char(span.byte_start);
+        let end = to_char(span.byte_end);
+        with_normalised(lang, surface, |n| {
+            if let Some((norm, key, alt)) = n {
+                f(TokenRef {
+                    start,
+                    end,
+                    byte_start: span.byte_start,
+                    byte_end: span.byte_end,
+                    norm,
+                    key,
+                    alt: alt.as_deref(),
+                });
+            }
+        });
+    }
+}
+
 /// Chinese character bigrams of every Han run (a lone character stands as itself), so a query
 /// word that the segmenter cut differently still meets (*宪章* inside *联合国宪章*).
 /// Non-Han words are analysed as by [`analyze`] with the generic pipeline.
