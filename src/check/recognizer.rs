@@ -579,7 +579,7 @@ impl LangPatterns {
 
     /// Matches the text's pieces against the trie: from each piece the longest accepted match,
     /// then on after it.
-    fn walk(&self, text: &str, pieces: &[Piece], words: &TextWords) -> Vec<Occurrence> {
+    fn walk(&self, text: &str, pieces: &[Piece], words: &mut TextWords) -> Vec<Occurrence> {
         let mut out = Vec::new();
         let mut i = 0;
         let mut states: Vec<u32> = Vec::with_capacity(4);
@@ -589,6 +589,7 @@ impl LangPatterns {
         let mut found: Vec<Occurrence> = Vec::new();
         let mut best: Vec<Occurrence> = Vec::new();
         let mut fitting: Vec<Fitting> = Vec::new();
+        let mut key: Vec<u32> = Vec::new();
         while i < pieces.len() {
             let root = words.root(&pieces[i]);
             if root.is_empty() {
@@ -635,9 +636,38 @@ impl LangPatterns {
                     groups.extend(self.groups.get(&s).into_iter().flat_map(|g| g.iter()));
                 }
                 if !groups.is_empty() {
-                    found.clear();
+                    // which terms fit depends only on the nodes, the words and whether a
+                    // sentence starts: known after the first time
                     let span = &pieces[i..=j];
-                    self.accept(text, span, words, i == 0, &groups, &mut fitting, &mut found);
+                    let sentence = i == 0 || sentence_start(&text[..span[0].byte_start]);
+                    key.clear();
+                    key.push(states.len() as u32);
+                    key.extend_from_slice(&states);
+                    key.push(u32::from(sentence));
+                    key.extend(span.iter().map(|p| p.shape));
+                    let (a, b) = match words.fits.get(&key[..]) {
+                        Some(&range) => range,
+                        None => {
+                            self.accept(text, span, words, sentence, &groups, &mut fitting);
+                            let a = words.fitted.len() as u32;
+                            words.fitted.extend(fitting.iter().map(|f| (f.0, f.1, f.3)));
+                            let range = (a, words.fitted.len() as u32);
+                            words.fits.insert(key.as_slice().into(), range);
+                            range
+                        }
+                    };
+                    found.clear();
+                    for &(concept, term, variant) in &words.fitted[a as usize..b as usize] {
+                        found.push(Occurrence {
+                            start: span[0].start,
+                            end: span[span.len() - 1].end,
+                            byte_start: span[0].byte_start,
+                            byte_end: span[span.len() - 1].byte_end,
+                            concept,
+                            term,
+                            variant,
+                        });
+                    }
                     if !found.is_empty() {
                         std::mem::swap(&mut best, &mut found);
                         best_end = Some(j);
@@ -656,23 +686,17 @@ impl LangPatterns {
         out
     }
 
-    /// The occurrences (one per concept, its best-fitting term) of the terms ending at a node
-    /// whose tokens fit `span`.
-    #[allow(clippy::too_many_arguments)]
+    /// Into `fitting`, one per concept, its best-fitting term among the terms of `groups` (the
+    /// terms ending at the nodes reached) whose tokens fit `span`, in concept order.
     fn accept(
         &self,
         text: &str,
         span: &[Piece],
         words: &TextWords,
-        at_start: bool,
+        sentence_start: bool,
         groups: &[&TermGroup],
         fitting: &mut Vec<Fitting>,
-        out: &mut Vec<Occurrence>,
     ) {
-        let first = &span[0];
-        let last = &span[span.len() - 1];
-        let sentence_start = at_start || sentence_start(&text[..first.byte_start]);
-        // (concept, term, exact-token score, variant) of every fitting term
         fitting.clear();
         for group in groups {
             let term = &self.terms[group.0[0] as usize];
@@ -698,17 +722,6 @@ impl LangPatterns {
                 .then(a.1.cmp(&b.1))
         });
         fitting.dedup_by_key(|f| f.0);
-        for &(concept, term, _, variant) in fitting.iter() {
-            out.push(Occurrence {
-                start: first.start,
-                end: last.end,
-                byte_start: first.byte_start,
-                byte_end: last.byte_end,
-                concept,
-                term,
-                variant,
-            });
-        }
     }
 
     /// How `term` fits the text's tokens `span` (same length): `None` when a token is not an
@@ -798,6 +811,13 @@ struct TextWords {
     ids: Vec<u32>,
     /// Buffer for the pieces of the text being matched.
     pieces: Vec<Piece>,
+    /// Buffer for its tokens: (start, byte start, what).
+    met: Vec<(usize, usize, Met)>,
+    /// What [`LangPatterns::accept`] found for a span: `[number of nodes, the nodes, sentence
+    /// start (0 or 1), the shapes]` → range in `fitted`.
+    fits: FxHashMap<Box<[u32]>, (u32, u32)>,
+    /// (concept, term, variant) of each fitting term.
+    fitted: Vec<(u32, u32, Option<Variant>)>,
 }
 
 const TEXT_WORDS_MAX: usize = 1 << 16;
@@ -815,6 +835,7 @@ thread_local! {
 static NEXT_PATTERNS_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// A token met in a text that [`TextWords`] does not know yet, or the shapes of one it knows.
+#[derive(Debug)]
 enum Met {
     Known((u32, u32)),
     New {
@@ -843,7 +864,9 @@ impl TextWords {
             }
         };
         let words = &mut all[at];
-        if words.words.len() >= TEXT_WORDS_MAX {
+        if words.words.len() >= TEXT_WORDS_MAX || words.fits.len() >= 4 * TEXT_WORDS_MAX {
+            words.fits.clear();
+            words.fitted.clear();
             words.words.clear();
             words.shapes.clear();
             words.norms.clear();
@@ -871,7 +894,8 @@ impl TextWords {
     fn pieces_of(&mut self, p: &LangPatterns, text: &str, out: &mut Vec<Piece>) {
         // the analysis, each token looked up by its surface (new ones copied, to be worked out
         // once the analysis is done: working one out may analyse text)
-        let mut met: Vec<(usize, usize, Met)> = Vec::new();
+        let mut met = std::mem::take(&mut self.met);
+        met.clear();
         let mut fresh = false;
         for_each_token(p.lang, text, |t| {
             let surface = &text[t.byte_start..t.byte_end];
@@ -926,6 +950,7 @@ impl TextWords {
                 });
             }
         }
+        self.met = met;
     }
 
     /// Works out the shapes of a token of surface `surface` and keeps them.
@@ -1397,6 +1422,15 @@ mod tests {
                     }
                     let units = units(lang, line, false);
                     words.pieces_of(&p, line, &mut pieces);
+                    // what the walk remembers of earlier texts changes nothing
+                    let mut fresh = TextWords::default();
+                    let mut fresh_pieces = Vec::new();
+                    fresh.pieces_of(&p, line, &mut fresh_pieces);
+                    assert_eq!(
+                        p.walk(line, &pieces, &mut words),
+                        p.walk(line, &fresh_pieces, &mut fresh),
+                        "{line}"
+                    );
                     assert_eq!(units.len(), pieces.len(), "round {round}: {line}");
                     for (u, q) in units.iter().zip(&pieces) {
                         let place = |u: &Unit| {
