@@ -69,7 +69,10 @@ struct LangPatterns {
     ends: FxHashMap<u32, Vec<u32>>,
     /// Per node: the terms whose pattern ends there, grouped by their text (see [`TermGroup`]),
     /// made from `ends` when the build is done.
-    groups: FxHashMap<u32, Box<[TermGroup]>>,
+    groups: Vec<TermGroup>,
+    /// Per node `n`, its groups are `groups[group_start[n]..group_start[n + 1]]`: an array,
+    /// not a table, as the walk asks at every node it reaches.
+    group_start: Vec<u32>,
     nodes: u32,
     terms: Vec<TermEntry>,
     /// Per concept index: the range of its terms in `terms`.
@@ -231,11 +234,8 @@ impl TermRecognizer {
             // a hash table entry costs its key and value plus a control byte, at 7/8 load
             n += p.vocab.keys().map(|k| k.len() + 16 + 4 + 1).sum::<usize>() * 8 / 7;
             n += p.edges.capacity() * (8 + 4 + 1);
-            n += p
-                .groups
-                .values()
-                .map(|v| v.iter().map(|g| g.0.len() * 4 + 16).sum::<usize>() + 16 + 4 + 1)
-                .sum::<usize>();
+            n += p.groups.iter().map(|g| g.0.len() * 4 + 16).sum::<usize>();
+            n += p.group_start.len() * 4;
             n += p.by_concept.capacity() * (4 + 8 + 1);
             for t in &p.terms {
                 n += std::mem::size_of::<TermEntry>() + t.text.len() + t.norms.len();
@@ -448,7 +448,8 @@ impl LangPatterns {
             vocab: FxHashMap::default(),
             edges: FxHashMap::default(),
             ends: FxHashMap::default(),
-            groups: FxHashMap::default(),
+            groups: Vec::new(),
+            group_start: Vec::new(),
             nodes: 1,
             terms: Vec::new(),
             by_concept: FxHashMap::default(),
@@ -524,22 +525,37 @@ impl LangPatterns {
     /// Turns `ends` into `groups`.
     fn group_ends(&mut self) {
         let terms = &self.terms;
-        self.groups = std::mem::take(&mut self.ends)
-            .into_iter()
-            .map(|(node, mut ends)| {
-                ends.sort_by(|&a, &b| {
-                    terms[a as usize]
-                        .text
-                        .cmp(&terms[b as usize].text)
-                        .then(a.cmp(&b))
-                });
-                let groups: Box<[TermGroup]> = ends
-                    .chunk_by(|&a, &b| terms[a as usize].text == terms[b as usize].text)
-                    .map(|g| TermGroup(g.into()))
-                    .collect();
-                (node, groups)
-            })
-            .collect();
+        let mut ends: Vec<(u32, Vec<u32>)> = std::mem::take(&mut self.ends).into_iter().collect();
+        ends.sort_unstable_by_key(|e| e.0);
+        self.groups.clear();
+        self.group_start = Vec::with_capacity(self.nodes as usize + 1);
+        let mut ends = ends.into_iter().peekable();
+        for node in 0..self.nodes {
+            self.group_start.push(self.groups.len() as u32);
+            let Some((_, mut at)) = ends.next_if(|e| e.0 == node) else {
+                continue;
+            };
+            at.sort_by(|&a, &b| {
+                terms[a as usize]
+                    .text
+                    .cmp(&terms[b as usize].text)
+                    .then(a.cmp(&b))
+            });
+            self.groups.extend(
+                at.chunk_by(|&a, &b| terms[a as usize].text == terms[b as usize].text)
+                    .map(|g| TermGroup(g.into())),
+            );
+        }
+        self.group_start.push(self.groups.len() as u32);
+    }
+
+    /// The groups of terms whose pattern ends at `node`.
+    fn groups_at(&self, node: u32) -> &[TermGroup] {
+        let n = node as usize;
+        match (self.group_start.get(n), self.group_start.get(n + 1)) {
+            (Some(&a), Some(&b)) => &self.groups[a as usize..b as usize],
+            _ => &[],
+        }
     }
 
     /// Appends the token ids a text unit may stand for.
@@ -631,11 +647,7 @@ impl LangPatterns {
                 // 国际法 is not in 国际法院, 秘书长 not in 副秘书长; it may begin or end inside
                 // a compound of words (联合国 in 联合国大会)
                 let edges = pieces[i].before != 1 && pieces[j].after != 1;
-                groups.clear();
-                for &s in states.iter().filter(|_| edges) {
-                    groups.extend(self.groups.get(&s).into_iter().flat_map(|g| g.iter()));
-                }
-                if !groups.is_empty() {
+                if edges && states.iter().any(|&s| !self.groups_at(s).is_empty()) {
                     // which terms fit depends only on the nodes, the words and whether a
                     // sentence starts: known after the first time
                     let span = &pieces[i..=j];
@@ -648,6 +660,10 @@ impl LangPatterns {
                     let (a, b) = match words.fits.get(&key[..]) {
                         Some(&range) => range,
                         None => {
+                            groups.clear();
+                            for &s in &states {
+                                groups.extend(self.groups_at(s));
+                            }
                             self.accept(text, span, words, sentence, &groups, &mut fitting);
                             let a = words.fitted.len() as u32;
                             words.fitted.extend(fitting.iter().map(|f| (f.0, f.1, f.3)));
@@ -1390,8 +1406,10 @@ mod tests {
                     );
                 }
             }
+            p.group_ends();
             let mut words = TextWords::default();
             let mut pieces = Vec::new();
+            let mut occurrences = 0;
             for round in 0..2 {
                 for line in &lines {
                     let mut by_ref = Vec::new();
@@ -1426,11 +1444,9 @@ mod tests {
                     let mut fresh = TextWords::default();
                     let mut fresh_pieces = Vec::new();
                     fresh.pieces_of(&p, line, &mut fresh_pieces);
-                    assert_eq!(
-                        p.walk(line, &pieces, &mut words),
-                        p.walk(line, &fresh_pieces, &mut fresh),
-                        "{line}"
-                    );
+                    let found = p.walk(line, &pieces, &mut words);
+                    assert_eq!(found, p.walk(line, &fresh_pieces, &mut fresh), "{line}");
+                    occurrences += found.len();
                     assert_eq!(units.len(), pieces.len(), "round {round}: {line}");
                     for (u, q) in units.iter().zip(&pieces) {
                         let place = |u: &Unit| {
@@ -1470,6 +1486,7 @@ mod tests {
                     }
                 }
             }
+            assert!(occurrences > 1000, "{lang:?}: {occurrences} occurrences");
         }
     }
 
