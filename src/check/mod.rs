@@ -792,30 +792,16 @@ pub fn check_document(
         ctx.report
     };
     // segments are checked on their own, so a long document is split over the cores (the
-    // consistency checks, which compare segments, run after on the whole)
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    let threads = match doc.segments.len() / SEGMENTS_PER_THREAD {
-        0 | 1 => 1,
-        // asking the system is slow (cgroup files): once
-        parts => parts.min(
-            *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        ),
-    };
-    let parts: Vec<Report> = if threads == 1 {
+    // consistency checks, which compare segments, run after on the whole), on rayon's threads:
+    // they live on from request to request, and with them what the recogniser and the analysis
+    // remember of the words they met
+    let parts: Vec<Report> = if doc.segments.len() < 2 * SEGMENTS_PER_THREAD {
         vec![check_all(&doc.segments)]
     } else {
-        let size = doc.segments.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = doc
-                .segments
-                .chunks(size)
-                .map(|part| scope.spawn(move || check_all(part)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
+        use rayon::prelude::*;
+        let threads = (doc.segments.len() / SEGMENTS_PER_THREAD).min(rayon::current_num_threads());
+        let size = doc.segments.len().div_ceil(threads.max(1));
+        doc.segments.par_chunks(size).map(check_all).collect()
     };
     let mut ctx = new_ctx();
     for part in parts {
