@@ -124,29 +124,27 @@ fn resident_bytes() -> u64 {
     pages * 4096
 }
 
-/// CPU time of this thread (user + system) in seconds, from `/proc/thread-self/stat` (10 ms
-/// ticks): on a shared machine, per-core throughput is work over CPU time, not over wall time.
+/// CPU time of this thread (user + system) in seconds (`CLOCK_THREAD_CPUTIME_ID`, nanoseconds): on
+/// a shared machine, per-core throughput is work over CPU time, not over wall time.
 fn cpu_seconds() -> f64 {
-    stat_cpu_seconds("/proc/thread-self/stat")
+    clock_seconds(libc::CLOCK_THREAD_CPUTIME_ID)
 }
 
-/// CPU seconds of the whole process (every thread) so far.
+/// CPU seconds of the whole process (every thread) so far (`CLOCK_PROCESS_CPUTIME_ID`).
 fn process_cpu_seconds() -> f64 {
-    stat_cpu_seconds("/proc/self/stat")
+    clock_seconds(libc::CLOCK_PROCESS_CPUTIME_ID)
 }
 
-fn stat_cpu_seconds(path: &str) -> f64 {
-    let stat = std::fs::read_to_string(path).unwrap_or_default();
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
+fn clock_seconds(clock: libc::clockid_t) -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
     };
-    // after the command name: state is field 0, utime 11, stime 12
-    (ticks(11) + ticks(12)) / 100.0
+    // SAFETY: `ts` is a valid timespec for the call to write into
+    if unsafe { libc::clock_gettime(clock, &mut ts) } != 0 {
+        return 0.0;
+    }
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
 
 fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
@@ -177,7 +175,7 @@ fn main() {
     let (recognizer, build, build_cpu) = timed(|| TermRecognizer::build(generated));
     let rss_after = resident_bytes();
     eprintln!(
-        "recogniser: {} concepts, {terms} terms; built in {build:.2} s ({build_cpu:.2} s CPU, one \
+        "recogniser: {} concepts, {terms} terms; built in {build:.2} s ({build_cpu:.3} s CPU, one \
          thread); heap ~{:.0} MiB, resident set +{:.0} MiB",
         recognizer.concept_count(),
         mib(recognizer.heap_bytes() as u64),
@@ -199,9 +197,9 @@ fn main() {
                 found
             });
             eprintln!(
-                "recognition {lang}, {pass} pass: {words} words in {secs:.3} s wall, {cpu:.2} s \
+                "recognition {lang}, {pass} pass: {words} words in {secs:.3} s wall, {cpu:.3} s \
                  CPU = {:.0} words/s per core of CPU ({found} terms found)",
-                words as f64 / cpu.max(0.01)
+                words as f64 / cpu.max(1e-6)
             );
         }
     }
@@ -238,10 +236,10 @@ fn main() {
         let (secs, cpu) = (wall.elapsed().as_secs_f64(), process_cpu_seconds() - cpu);
         eprintln!(
             "whole check, {request} request: {SEGMENTS} segments, {source_words} source words \
-             ({words} on both sides), {} issues in {secs:.3} s wall, {cpu:.2} s CPU on all \
+             ({words} on both sides), {} issues in {secs:.3} s wall, {cpu:.3} s CPU on all \
              threads = {:.0} words/s per core of CPU",
             report.summary.issues,
-            words as f64 / cpu.max(0.01)
+            words as f64 / cpu.max(1e-6)
         );
     }
     let (input, _) =
@@ -260,9 +258,9 @@ fn main() {
         found
     });
     eprintln!(
-        "recognition of the document: {words} words in {secs:.3} s wall, {cpu:.2} s CPU = {:.0} \
+        "recognition of the document: {words} words in {secs:.3} s wall, {cpu:.3} s CPU = {:.0} \
          words/s per core of CPU ({found} terms)",
-        words as f64 / cpu.max(0.01)
+        words as f64 / cpu.max(1e-6)
     );
 
     let mut c = Criterion::default().sample_size(10).configure_from_args();

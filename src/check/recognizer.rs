@@ -8,7 +8,10 @@
 //! `key` and the `alt` of each text token), keeps the longest accepted match, and resumes after
 //! it: leftmost-longest, non-overlapping, so *Human Rights Council* wins over *human rights*.
 //! The walk stops at the first token with no child, so its cost is one hash lookup per token
-//! plus one per token of each partial match.
+//! plus one per token of each partial match. Texts are read through
+//! [`crate::lang::for_each_token`] (the same tokens, by reference), and each thread remembers
+//! what it worked out of the words and spans it met ([`TextWords`]), so a repeated word costs a
+//! lookup by its surface and a repeated span a lookup of which terms fit it.
 //!
 //! A stem match alone is not enough (Snowball gives `intern` for *international* and *internal*):
 //! each matched token must differ from the term's token only by an inflectional ending of the
