@@ -83,7 +83,15 @@ struct TermGroup(Box<[u32]>);
 pub struct TermRecognizer {
     concepts: Vec<ConceptInfo>,
     langs: HashMap<String, LangPatterns>,
+    /// Per language, per concept: its short forms (terms of type [`SHORT_FORM`]), which are not
+    /// patterns: alone they could name several concepts (see [`crate::check`]'s expected terms).
+    short_forms: HashMap<String, FxHashMap<u32, Vec<Box<str>>>>,
 }
+
+/// The term type (TBX `termType`) of a short form that names its concept only in context (*le
+/// Conseil* for the Security Council): never recognised on its own, only where the other side of
+/// a segment names the concept.
+pub const SHORT_FORM: &str = "shortForm";
 
 /// A recognised term occurrence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +139,7 @@ impl TermRecognizer {
         let mut r = TermRecognizer {
             concepts: Vec::new(),
             langs: HashMap::new(),
+            short_forms: HashMap::new(),
         };
         for c in concepts {
             r.add(c);
@@ -151,6 +160,16 @@ impl TermRecognizer {
                 .or_insert_with(|| LangPatterns::new(lang));
             let first = patterns.terms.len() as u32;
             for term in &section.terms {
+                if term.term_type.as_deref() == Some(SHORT_FORM) {
+                    if term.status.is_allowed() {
+                        let forms = self.short_forms.entry(code.clone()).or_default();
+                        forms
+                            .entry(index)
+                            .or_default()
+                            .push(term.text.as_str().into());
+                    }
+                    continue;
+                }
                 patterns.add_term(index, &term.text, term.status);
             }
             let last = patterns.terms.len() as u32;
@@ -204,6 +223,14 @@ impl TermRecognizer {
                 status: t.status,
             })
             .collect()
+    }
+
+    /// The short forms of a concept in a language (see [`SHORT_FORM`]).
+    pub fn short_forms(&self, lang: &str, concept: u32) -> &[Box<str>] {
+        self.short_forms
+            .get(lang)
+            .and_then(|forms| forms.get(&concept))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Every term occurrence in `text` of language `lang` (a normalised primary subtag, `fr`), in
