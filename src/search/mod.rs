@@ -21,9 +21,7 @@ use tantivy::{Searcher, TantivyDocument, Term};
 
 use crate::lang::{analyze, exact_key, zh_bigrams, Lang, LangTag, Token};
 use crate::model::{Concept, TermStatus};
-use crate::store::{
-    collection_filter, exact_value, Fields, MatchInfo, Store, StoreError, TermInfo, LANG_SEP,
-};
+use crate::store::{collection_filter, Fields, MatchInfo, Store, StoreError, TermInfo, LANG_SEP};
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
@@ -427,7 +425,10 @@ fn filter_queries(fields: &Fields, req: &SearchRequest) -> Vec<Box<dyn Query>> {
 
 /// Whole-term matches (NFC + case fold), in the requested language or any.
 fn exact_query(fields: &Fields, q: &str, lang: Option<&LangTag>) -> Box<dyn Query> {
-    let value = exact_value(lang.map(|tag| tag.primary.as_str()), &exact_key(q));
+    let value = match lang {
+        Some(tag) => format!("{}{LANG_SEP}{}", tag.primary, exact_key(q)),
+        None => exact_key(q),
+    };
     term_query(fields.exact, &value)
 }
 
@@ -695,77 +696,6 @@ fn restrict_languages(mut concept: Concept, matched: &[Matched], targets: &[Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Term;
-    use crate::store::{concept_doc, push_exact_value, OpenMode};
-
-    /// The `exact` field holds hashes: were two keys ever to share one, the index would give a
-    /// concept for a text it does not have. Search must not show it.
-    #[test]
-    fn an_exact_hash_collision_gives_no_wrong_hit() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
-        let mut concept = Concept::new("a", "test");
-        concept
-            .languages
-            .entry("en".into())
-            .or_default()
-            .terms
-            .push(Term::new("alpha", TermStatus::Preferred));
-        concept.version = 1;
-        let concept = concept.normalize().unwrap();
-        let fields = store.fields().clone();
-        store
-            .write(move |txn| {
-                // the document of "alpha" with the `exact` values of "omega" too: a collision
-                let mut doc = concept_doc(&fields, &concept);
-                let omega = exact_key("Omega");
-                doc.add_text_with(fields.exact, |b| push_exact_value(b, None, &omega));
-                doc.add_text_with(fields.exact, |b| push_exact_value(b, Some("en"), &omega));
-                txn.add_raw_doc(doc)
-            })
-            .unwrap();
-        let searcher = store.searcher();
-        let en = LangTag::parse("en").unwrap();
-        for lang in [None, Some(&en)] {
-            let query = exact_query(store.fields(), "Omega", lang);
-            assert_eq!(
-                searcher.search(&query, &Count).unwrap(),
-                1,
-                "the index has it"
-            );
-        }
-        for (q, lang, mode, hits) in [
-            ("Omega", None, Mode::Exact, 0),
-            ("Omega", Some(en.clone()), Mode::Exact, 0),
-            ("Omega", None, Mode::Auto, 0),
-            ("Omega", Some(en.clone()), Mode::Auto, 0),
-            ("Alpha", None, Mode::Exact, 1),
-            ("Alpha", Some(en.clone()), Mode::Exact, 1),
-        ] {
-            let req = SearchRequest {
-                q: q.into(),
-                lang,
-                mode,
-                ..Default::default()
-            };
-            let found = search(&store, &req).unwrap();
-            assert_eq!(found.hits.len(), hits, "{q} {:?} {mode:?}", req.lang);
-            assert_eq!(found.total, hits, "{q} {:?} {mode:?}", req.lang);
-        }
-        store.close();
-    }
-
-    #[test]
-    fn exact_values_are_short_and_tell_languages_apart() {
-        let key = exact_key("Human rights");
-        let bare = exact_value(None, &key);
-        assert_eq!(bare.len(), 11);
-        assert_eq!(bare, exact_value(None, &exact_key("human  RIGHTS")));
-        assert_ne!(bare, exact_value(Some("en"), &key));
-        assert_ne!(exact_value(Some("en"), &key), exact_value(Some("fr"), &key));
-        // a bare key that spells a qualified one is another value
-        assert_ne!(exact_value(None, "en\u{1f}x"), exact_value(Some("en"), "x"));
-    }
 
     #[test]
     fn edit_distance() {

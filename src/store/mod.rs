@@ -25,8 +25,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDo
 
 pub use document::{DocValue, DocValues, InFlight, IndexDoc};
 pub use schema::{
-    concept_doc, doc_key, exact_value, push_exact_value, Fields, MatchInfo, TermInfo, TokenKeys,
-    LANG_SEP, SCHEMA_VERSION,
+    concept_doc, doc_key, Fields, MatchInfo, TermInfo, TokenKeys, LANG_SEP, SCHEMA_VERSION,
 };
 pub use stats::{CollectionStats, Stats};
 pub use warm::WarmFn;
@@ -591,14 +590,6 @@ impl Txn<'_> {
         self.in_flight.admit(&mut doc, BULK_IN_FLIGHT);
         self.writer.add_document(doc)?;
         self.unkept.insert(key);
-        self.changed = true;
-        Ok(())
-    }
-
-    /// Adds a document as it is, for tests that need an index the writer would not make.
-    #[cfg(test)]
-    pub(crate) fn add_raw_doc(&mut self, doc: IndexDoc) -> Result<(), StoreError> {
-        self.writer.add_document(doc)?;
         self.changed = true;
         Ok(())
     }

@@ -10,9 +10,8 @@ use crate::lang::{analyze, exact_key, tokenizer_name, zh_bigrams, Analysis, Lang
 use crate::model::{Concept, Term, TermStatus};
 
 /// Version of the schema and of what the fields hold. Bump it whenever either changes; an index
-/// of an older version is rebuilt from its stored concepts on open. 3: `exact` holds hashes
-/// ([`push_exact_value`]), not the whole keys.
-pub const SCHEMA_VERSION: u32 = 3;
+/// of an older version is rebuilt from its stored concepts on open.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Separator between a language code and a value in the language-qualified fields.
 pub const LANG_SEP: char = ':';
@@ -36,8 +35,7 @@ pub struct Fields {
     pub words: Field,
     /// The same words qualified by language (`fr:hanoi`).
     pub lang_words: Field,
-    /// Whole terms: a hash of their [`exact_key`], bare and qualified by language
-    /// ([`push_exact_value`]).
+    /// Whole terms as [`exact_key`], bare and qualified by language.
     pub exact: Field,
     /// Term statuses, bare and qualified by language (`fr:deprecated`).
     pub status: Field,
@@ -147,8 +145,10 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
             });
             doc.add_text(fields.words, &token.norm);
         }
-        doc.add_text_with(fields.exact, |b| push_exact_value(b, Some(code), exact));
-        doc.add_text_with(fields.exact, |b| push_exact_value(b, None, exact));
+        doc.add_text_with(fields.exact, |b| {
+            let _ = write!(b, "{code}{LANG_SEP}{exact}");
+        });
+        doc.add_text(fields.exact, exact);
         let status = status.as_str();
         doc.add_text_with(fields.status, |b| {
             let _ = write!(b, "{code}{LANG_SEP}{status}");
@@ -157,50 +157,6 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
     }
     doc.dedup_since(keywords);
     doc
-}
-
-/// Appends the `exact` field's value of a whole term whose [`exact_key`] is `exact`, qualified by
-/// the language `code` or bare: 64 bits of a hash in 11 characters. The keys themselves made the
-/// largest term dictionary of the index (two per term, none shared); a hash is as selective and
-/// far shorter. Distinct values stay distinct (bar a 2⁻⁶⁴ chance), so document frequencies,
-/// field lengths and thus scores are those of the keys; and a collision cannot give a wrong hit,
-/// because search takes the `exact` matches only as candidates and checks each against the
-/// concept's stored terms (`match_info`). The hash is part of the schema: changing it needs a
-/// [`SCHEMA_VERSION`] bump.
-pub fn push_exact_value(out: &mut String, code: Option<&str>, exact: &str) {
-    const DIGITS: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
-    // FNV-1a over a tag byte (bare or qualified, so no bare key hashes the bytes of a qualified
-    // one), the code and the key, then MurmurHash3's finaliser to spread it over all 64 bits
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    };
-    match code {
-        Some(code) => {
-            eat(&[1]);
-            eat(code.as_bytes());
-            eat(&[0x1f]);
-        }
-        None => eat(&[0]),
-    }
-    eat(exact.as_bytes());
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^= h >> 33;
-    for i in 0..11 {
-        out.push(char::from(DIGITS[((h >> (6 * i)) & 63) as usize]));
-    }
-}
-
-/// The `exact` field's value of a whole term ([`push_exact_value`]).
-pub fn exact_value(code: Option<&str>, exact: &str) -> String {
-    let mut out = String::with_capacity(11);
-    push_exact_value(&mut out, code, exact);
-    out
 }
 
 /// One line of the stored match info: `lang TAB status TAB exact-key TAB tokens TAB bigrams TAB

@@ -11,8 +11,8 @@
 //! text without inline-code placeholders analysed by the `lang` pipeline: `s_<analyser>`
 //! (stemmed keys with frequencies, no positions: BM25 candidate retrieval and concordance's
 //! every-word queries; Chinese: character bigrams in `s_zh_bigram`) and `exact` (a hash of the
-//! language and the [`exact_key`], [`crate::store::push_exact_value`]: exact and case-only
-//! matches; lookups score every candidate, so a collision cannot give a wrong match).
+//! language and the [`exact_key`], [`exact_term`]: exact and case-only matches; lookups score
+//! every candidate, so a collision cannot give a wrong match).
 //!
 //! A unit's document is built by [`PreparedUnit::new`], which any thread may run (a bulk import
 //! prepares units on every core while the writer thread stores them in order); the texts are
@@ -32,7 +32,6 @@ use tantivy::schema::{
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-use super::exact_value;
 use super::{
     analysis_fingerprint, create_index, find_doc, io_err, read_marker, write_marker_version,
     OpenMode, StoreError,
@@ -125,10 +124,33 @@ pub fn unit_key(collection: &str, id: &str) -> String {
     format!("{collection}\u{1f}{id}")
 }
 
-/// The `exact` term of a text in a language: case-folded, whitespace collapsed, codes removed,
-/// hashed with the language as the termbase's `exact` values are.
+/// The `exact` term of a text in a language: its [`exact_key`] (case-folded, whitespace
+/// collapsed, codes removed) and the language, hashed to 64 bits in 11 characters. Every unit
+/// adds one per variant that no other unit has, so they are kept short and cheap to make
+/// (SHA-256 and 19 characters before TM schema 3). Lookups take the units of the `exact` term
+/// only as candidates and score each against the query, so a collision cannot give a wrong
+/// match. The hash is part of the schema: changing it needs a [`TM_SCHEMA_VERSION`] bump.
 pub fn exact_term(primary: &str, text: &str) -> String {
-    exact_value(Some(primary), &exact_key(&strip_codes(text)))
+    const DIGITS: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+    // FNV-1a over the language, a separator and the key, then MurmurHash3's finaliser to spread
+    // it over all 64 bits
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(primary.as_bytes());
+    eat(&[0x1f]);
+    eat(exact_key(&strip_codes(text)).as_bytes());
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    (0..11)
+        .map(|i| char::from(DIGITS[((h >> (6 * i)) & 63) as usize]))
+        .collect()
 }
 
 /// The analyser and primary subtag of a variant key (`en-GB` → English, `en`).
@@ -834,4 +856,19 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
     std::fs::rename(staging, dir).map_err(io_err(dir))?;
     std::fs::remove_dir_all(&retired).map_err(io_err(&retired))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exact_term;
+
+    #[test]
+    fn exact_terms_are_short_and_tell_languages_apart() {
+        let term = exact_term("en", "Human rights");
+        assert_eq!(term.len(), 11);
+        assert_eq!(term, exact_term("en", "  human   RIGHTS "));
+        assert_eq!(term, exact_term("en", "Human {1}rights{/1}"));
+        assert_ne!(term, exact_term("fr", "Human rights"));
+        assert_ne!(term, exact_term("en", "Human right"));
+    }
 }

@@ -98,8 +98,7 @@ fn an_older_schema_is_rebuilt_and_a_newer_one_refused() {
             found.hits[0].concept.id, "b",
             "the rebuilt index is searchable"
         );
-        // whole-term matches too, in any language and in the term's (the `exact` field's
-        // values changed with schema 3)
+        // whole-term matches too, in any language and in the term's
         for lang in [None, Some("en")] {
             let found = hexaglot::search::search(
                 &store,
