@@ -9,6 +9,7 @@
 //! `tag-mismatch`. [`RecognizerCache`] keeps one recogniser per termbase commit, shared by every
 //! request.
 
+mod expected;
 mod input;
 pub mod numbers;
 mod recognizer;
@@ -19,11 +20,16 @@ use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
+pub use expected::{FoundAs, MAX_INSERTED};
 pub use input::{
     parse_input, CheckRequest, Input, InputError, InputFormat, JsonSegment, ListOrString,
     RequestOptions,
 };
-pub use recognizer::{lang_key, ConceptInfo, Occurrence, TermRecognizer, TermRef, Variant};
+pub use recognizer::{
+    lang_key, ConceptInfo, Occurrence, TermRecognizer, TermRef, Variant, SHORT_FORM,
+};
+
+use expected::ExpectedTerms;
 
 use crate::formats::xliff::{InlineCode, Segment};
 use crate::lang::{exact_key, nfc};
@@ -348,6 +354,10 @@ pub struct TermHit {
     pub status: TermStatus,
     /// The termbase term that matched.
     pub term: String,
+    /// Set on a target term found only because the source names its concept: a short form, a
+    /// term inside a longer term, or a term with words inserted (see the API description).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_as: Option<FoundAs>,
 }
 
 /// Counts of a report.
@@ -647,6 +657,8 @@ struct Ctx<'a> {
     recognizer: &'a TermRecognizer,
     opts: &'a CheckOptions,
     filter: ConceptFilter<'a>,
+    /// Searches of the target language for the source's concepts.
+    expected: ExpectedTerms<'a>,
     report: Report,
 }
 
@@ -702,7 +714,56 @@ impl Ctx<'_> {
                     lang: lang.to_string(),
                     status: t.status,
                     term: t.text.to_string(),
+                    found_as: None,
                 });
+            }
+        }
+        found
+    }
+
+    /// The concepts the source names (`in_source`) that the recogniser did not find in the target
+    /// (`in_target`) but the expected-term search does, listed in the report when asked.
+    fn expected_in_target(
+        &mut self,
+        segment: &str,
+        lang: &str,
+        target: &str,
+        in_source: &[Occurrence],
+        in_target: &[Occurrence],
+    ) -> Vec<u32> {
+        let named: HashSet<u32> = in_source.iter().map(|o| o.concept).collect();
+        let mut missing: Vec<u32> = named
+            .iter()
+            .copied()
+            .filter(|c| !in_target.iter().any(|o| o.concept == *c))
+            .collect();
+        missing.sort_unstable();
+        let mut found = Vec::new();
+        for concept in missing {
+            let is_named = |c: u32| named.contains(&c);
+            let Some(hit) = self.expected.find(concept, target, in_target, &is_named) else {
+                continue;
+            };
+            found.push(concept);
+            if self.opts.include_terms {
+                let c = self.recognizer.concept(concept);
+                let o = &hit.occurrence;
+                self.report
+                    .terms
+                    .get_or_insert_with(Vec::new)
+                    .push(TermHit {
+                        segment_id: segment.to_string(),
+                        side: Side::Target,
+                        start: o.start,
+                        end: o.end,
+                        text: slice(target, o.byte_start, o.byte_end),
+                        concept_id: c.id.clone(),
+                        collection: c.collection.clone(),
+                        lang: lang.to_string(),
+                        status: hit.status,
+                        term: hit.term,
+                        found_as: Some(hit.found_as),
+                    });
             }
         }
         found
@@ -782,6 +843,7 @@ pub fn check_document(
         recognizer,
         opts,
         filter: ConceptFilter::new(recognizer, opts),
+        expected: ExpectedTerms::new(recognizer, &tgt),
         report: Report::default(),
     };
     let check_all = |segments: &[Segment]| {
@@ -826,8 +888,11 @@ fn check_segment(ctx: &mut Ctx<'_>, src: &str, tgt: &str, seg: &Segment) {
         let in_source = ctx.recognise(id, Side::Source, src, &seg.source);
         let in_target = ctx.recognise(id, Side::Target, tgt, target);
         ctx.term_usage(id, Side::Target, tgt, target, &in_target);
-        if ctx.opts.on(CheckId::TermMissing) && !empty_target && !same_text(&seg.source, target) {
-            term_missing(ctx, id, tgt, seg, &in_source, &in_target);
+        if !empty_target && !same_text(&seg.source, target) {
+            let expected = ctx.expected_in_target(id, tgt, target, &in_source, &in_target);
+            if ctx.opts.on(CheckId::TermMissing) {
+                term_missing(ctx, id, tgt, seg, &in_source, &in_target, &expected);
+            }
         }
     }
     // a segment of inline codes only has nothing to translate
@@ -885,8 +950,10 @@ fn term_missing(
     seg: &Segment,
     in_source: &[Occurrence],
     in_target: &[Occurrence],
+    expected: &[u32],
 ) {
-    let present: HashSet<u32> = in_target.iter().map(|o| o.concept).collect();
+    let mut present: HashSet<u32> = in_target.iter().map(|o| o.concept).collect();
+    present.extend(expected);
     // occurrences sharing a span are one term of several concepts: one of them suffices
     let mut k = 0;
     while k < in_source.len() {
@@ -1123,6 +1190,7 @@ pub fn check_text(
         recognizer,
         opts,
         filter: ConceptFilter::new(recognizer, opts),
+        expected: ExpectedTerms::new(recognizer, &lang),
         report: Report::default(),
     };
     let found = ctx.recognise("1", Side::Target, &lang, text);

@@ -93,7 +93,15 @@ struct TermGroup(Box<[u32]>);
 pub struct TermRecognizer {
     concepts: Vec<ConceptInfo>,
     langs: HashMap<String, LangPatterns>,
+    /// Per language, per concept: its short forms (terms of type [`SHORT_FORM`]), which are not
+    /// patterns: alone they could name several concepts (see [`crate::check`]'s expected terms).
+    short_forms: HashMap<String, FxHashMap<u32, Vec<Box<str>>>>,
 }
+
+/// The term type (TBX `termType`) of a short form that names its concept only in context (*le
+/// Conseil* for the Security Council): never recognised on its own, only where the other side of
+/// a segment names the concept.
+pub const SHORT_FORM: &str = "shortForm";
 
 /// A recognised term occurrence.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +149,7 @@ impl TermRecognizer {
         let mut r = TermRecognizer {
             concepts: Vec::new(),
             langs: HashMap::new(),
+            short_forms: HashMap::new(),
         };
         for c in concepts {
             r.add(c);
@@ -161,6 +170,16 @@ impl TermRecognizer {
                 .or_insert_with(|| LangPatterns::new(lang));
             let first = patterns.terms.len() as u32;
             for term in &section.terms {
+                if term.term_type.as_deref() == Some(SHORT_FORM) {
+                    if term.status.is_allowed() {
+                        let forms = self.short_forms.entry(code.clone()).or_default();
+                        forms
+                            .entry(index)
+                            .or_default()
+                            .push(term.text.as_str().into());
+                    }
+                    continue;
+                }
                 patterns.add_term(index, &term.text, term.status);
             }
             let last = patterns.terms.len() as u32;
@@ -214,6 +233,14 @@ impl TermRecognizer {
                 status: t.status,
             })
             .collect()
+    }
+
+    /// The short forms of a concept in a language (see [`SHORT_FORM`]).
+    pub fn short_forms(&self, lang: &str, concept: u32) -> &[Box<str>] {
+        self.short_forms
+            .get(lang)
+            .and_then(|forms| forms.get(&concept))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Every term occurrence in `text` of language `lang` (a normalised primary subtag, `fr`), in
@@ -823,6 +850,8 @@ struct Shape {
 struct TextWords {
     /// The [`LangPatterns::id`] whose vocabulary the ids are of.
     owner: u64,
+    /// When this thread last used it (a count of uses of any of its caches).
+    used: u64,
     /// Token surface → range of its shapes in `shapes`.
     words: FxHashMap<Box<str>, (u32, u32)>,
     shapes: Vec<Shape>,
@@ -867,13 +896,17 @@ enum Met {
 }
 
 impl TextWords {
-    /// This thread's cache for the patterns `owner`.
+    /// This thread's cache for the patterns `owner`. When the thread keeps
+    /// [`TEXT_WORDS_OWNERS`] already, the one used longest ago gives way (the checker builds
+    /// small recognisers per check and concept: they must not push out the termbase's).
     fn of(all: &mut Vec<TextWords>, owner: u64) -> &mut TextWords {
+        let now = all.iter().map(|w| w.used).max().unwrap_or(0) + 1;
         let at = match all.iter().position(|w| w.owner == owner) {
             Some(at) => at,
             None => {
                 if all.len() >= TEXT_WORDS_OWNERS {
-                    all.clear();
+                    let oldest = (0..all.len()).min_by_key(|&k| all[k].used).unwrap_or(0);
+                    all.swap_remove(oldest);
                 }
                 all.push(TextWords {
                     owner,
@@ -883,6 +916,7 @@ impl TextWords {
             }
         };
         let words = &mut all[at];
+        words.used = now;
         if words.words.len() >= TEXT_WORDS_MAX || words.fits.len() >= 4 * TEXT_WORDS_MAX {
             words.fits.clear();
             words.fitted.clear();
@@ -1490,6 +1524,19 @@ mod tests {
                 }
             }
             assert!(occurrences > 1000, "{lang:?}: {occurrences} occurrences");
+        }
+    }
+
+    #[test]
+    fn small_recognisers_do_not_push_out_the_termbase() {
+        let mut all = Vec::new();
+        TextWords::of(&mut all, 100)
+            .words
+            .insert("x".into(), (0, 0));
+        for owner in 1..50 {
+            TextWords::of(&mut all, owner);
+            assert_eq!(TextWords::of(&mut all, 100).words.len(), 1, "{owner}");
+            assert!(all.len() <= TEXT_WORDS_OWNERS);
         }
     }
 

@@ -6,10 +6,13 @@
 //!
 //! One document per unit: `key` (`collection \u{1f} id`), `collection`, `content`
 //! (`collection \u{1f}` [`unit_content_id`]: finds a duplicate — same languages, same texts —
-//! without a scan), the unit as JSON, and per variant its text without inline-code placeholders
-//! analysed by the `lang` pipeline: `s_<analyser>` (stemmed keys with frequencies, no positions:
-//! BM25 candidate retrieval and concordance's every-word queries; Chinese: character bigrams in
-//! `s_zh_bigram`) and `exact` (`lang \u{1f}` hash of [`exact_key`]: exact and case-only matches).
+//! without a scan; left out when the unit's id is its content id, as it is for units from files
+//! without `tuid`s: the `key` term is then the same text), the unit as JSON, and per variant its
+//! text without inline-code placeholders analysed by the `lang` pipeline: `s_<analyser>`
+//! (stemmed keys with frequencies, no positions: BM25 candidate retrieval and concordance's
+//! every-word queries; Chinese: character bigrams in `s_zh_bigram`) and `exact` (a hash of the
+//! language and the [`exact_key`], [`exact_term`]: exact and case-only matches; lookups score
+//! every candidate, so a collision cannot give a wrong match).
 //!
 //! A unit's document is built by [`PreparedUnit::new`], which any thread may run (a bulk import
 //! prepares units on every core while the writer thread stores them in order); the texts are
@@ -38,8 +41,9 @@ use crate::lang::{exact_key, register_tokenizers, tokenizer_name, Analysis, Lang
 use crate::model::TranslationUnit;
 
 /// Version of the TM schema; bump it when the fields or what they hold change. 2: the text
-/// fields without positions (nothing reads them), no `langs` field (nothing queried it).
-pub const TM_SCHEMA_VERSION: u32 = 2;
+/// fields without positions (nothing reads them), no `langs` field (nothing queried it). 3: the
+/// `exact` hashes in 11 characters, no `content` term for units whose id is their content id.
+pub const TM_SCHEMA_VERSION: u32 = 3;
 /// Name of the TM index directory inside the data directory.
 const TM_DIR: &str = "tm";
 /// Memory budget of the TM index writer.
@@ -52,7 +56,8 @@ pub struct TmFields {
     pub key: Field,
     /// Collection name.
     pub collection: Field,
-    /// `collection \u{1f}` content id: finds duplicates.
+    /// `collection \u{1f}` content id: finds duplicates (only of units whose id is another:
+    /// [`PreparedUnit::new`]).
     pub content: Field,
     /// The whole unit as JSON.
     pub json: Field,
@@ -61,7 +66,7 @@ pub struct TmFields {
     pub text: [Field; 7],
     /// Chinese character bigrams.
     pub zh_bigrams: Field,
-    /// `lang \u{1f}` hash of the exact key of each variant.
+    /// A hash of the language and the exact key of each variant ([`exact_term`]).
     pub exact: Field,
 }
 
@@ -119,16 +124,33 @@ pub fn unit_key(collection: &str, id: &str) -> String {
     format!("{collection}\u{1f}{id}")
 }
 
-/// The duplicate key of a unit: its collection and content id.
-pub fn content_key(collection: &str, unit: &TranslationUnit) -> String {
-    format!("{collection}\u{1f}{}", unit_content_id(&unit.variants))
-}
-
-/// The `exact` term of a text in a language: case-folded, whitespace collapsed, codes removed.
+/// The `exact` term of a text in a language: its [`exact_key`] (case-folded, whitespace
+/// collapsed, codes removed) and the language, hashed to 64 bits in 11 characters. Every unit
+/// adds one per variant that no other unit has, so they are kept short and cheap to make
+/// (SHA-256 and 19 characters before TM schema 3). Lookups take the units of the `exact` term
+/// only as candidates and score each against the query, so a collision cannot give a wrong
+/// match. The hash is part of the schema: changing it needs a [`TM_SCHEMA_VERSION`] bump.
 pub fn exact_term(primary: &str, text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(exact_key(&strip_codes(text)).as_bytes());
-    format!("{primary}\u{1f}{}", hex::encode(&digest[..8]))
+    const DIGITS: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+    // FNV-1a over the language, a separator and the key, then MurmurHash3's finaliser to spread
+    // it over all 64 bits
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(primary.as_bytes());
+    eat(&[0x1f]);
+    eat(exact_key(&strip_codes(text)).as_bytes());
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    (0..11)
+        .map(|i| char::from(DIGITS[((h >> (6 * i)) & 63) as usize]))
+        .collect()
 }
 
 /// The analyser and primary subtag of a variant key (`en-GB` → English, `en`).
@@ -160,10 +182,13 @@ impl PreparedUnit {
         let mut doc = TantivyDocument::new();
         doc.add_text(fields.key, &key);
         doc.add_text(fields.collection, &unit.collection);
-        doc.add_text(
-            fields.content,
-            format!("{}\u{1f}{content_id}", unit.collection),
-        );
+        if unit.id != content_id {
+            // else `key` is the same text: one term fewer per unit ([`find_by_content`])
+            doc.add_text(
+                fields.content,
+                format!("{}\u{1f}{content_id}", unit.collection),
+            );
+        }
         doc.add_text(
             fields.json,
             serde_json::to_string(&unit).expect("a unit always serialises"),
@@ -558,12 +583,9 @@ impl TmSnapshot {
         collection: &str,
         content_id: &str,
     ) -> Result<Option<String>, StoreError> {
-        let term = Term::from_field_text(
-            self.fields.content,
-            &format!("{collection}\u{1f}{content_id}"),
-        );
-        match find_doc(&self.searcher, &term)? {
-            Some(addr) => Ok(Some(load_unit_id(&self.searcher, &self.fields, addr)?)),
+        match find_by_content(&self.searcher, &self.fields, collection, content_id)? {
+            Some(Found::Id(id)) => Ok(Some(id)),
+            Some(Found::Unit(unit)) => Ok(Some(unit.id)),
             None => Ok(None),
         }
     }
@@ -601,14 +623,10 @@ impl TmTxn<'_> {
         collection: &str,
         unit: &TranslationUnit,
     ) -> Result<Option<String>, StoreError> {
-        let term = Term::from_field_text(self.fields.content, &content_key(collection, unit));
-        match find_doc(&self.searcher, &term)? {
-            Some(addr) => {
-                let doc: TantivyDocument = self.searcher.doc(addr)?;
-                Ok(Some(
-                    parse_unit(&doc, self.fields, &format!("{addr:?}"))?.id,
-                ))
-            }
+        let content_id = unit_content_id(&unit.variants);
+        match find_by_content(&self.searcher, self.fields, collection, &content_id)? {
+            Some(Found::Id(id)) => Ok(Some(id)),
+            Some(Found::Unit(unit)) => Ok(Some(unit.id)),
             None => Ok(None),
         }
     }
@@ -747,6 +765,35 @@ fn load_unit_id(
         .map_err(|e| StoreError::Corrupt(format!("{addr:?}"), e.to_string()))
 }
 
+/// A committed unit found by [`find_by_content`]: its id, or the whole unit when it had to be
+/// read to make sure.
+enum Found {
+    Id(String),
+    Unit(TranslationUnit),
+}
+
+/// The committed unit of `collection` whose [`unit_content_id`] is `content_id`, if any: by its
+/// `content` term, or else by its key (a unit whose id is its content id has no `content` term),
+/// if the unit of that key still has that content (its texts may have been changed since).
+fn find_by_content(
+    searcher: &Searcher,
+    fields: &TmFields,
+    collection: &str,
+    content_id: &str,
+) -> Result<Option<Found>, StoreError> {
+    let key = unit_key(collection, content_id);
+    if let Some(addr) = find_doc(searcher, &Term::from_field_text(fields.content, &key))? {
+        return Ok(Some(Found::Id(load_unit_id(searcher, fields, addr)?)));
+    }
+    match find_doc(searcher, &Term::from_field_text(fields.key, &key))? {
+        Some(addr) => {
+            let unit = load_unit(searcher, fields, addr)?;
+            Ok((unit_content_id(&unit.variants) == content_id).then_some(Found::Unit(unit)))
+        }
+        None => Ok(None),
+    }
+}
+
 fn get_unit(
     searcher: &Searcher,
     fields: &TmFields,
@@ -809,4 +856,19 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
     std::fs::rename(staging, dir).map_err(io_err(dir))?;
     std::fs::remove_dir_all(&retired).map_err(io_err(&retired))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exact_term;
+
+    #[test]
+    fn exact_terms_are_short_and_tell_languages_apart() {
+        let term = exact_term("en", "Human rights");
+        assert_eq!(term.len(), 11);
+        assert_eq!(term, exact_term("en", "  human   RIGHTS "));
+        assert_eq!(term, exact_term("en", "Human {1}rights{/1}"));
+        assert_ne!(term, exact_term("fr", "Human rights"));
+        assert_ne!(term, exact_term("en", "Human right"));
+    }
 }

@@ -98,6 +98,21 @@ fn an_older_schema_is_rebuilt_and_a_newer_one_refused() {
             found.hits[0].concept.id, "b",
             "the rebuilt index is searchable"
         );
+        // whole-term matches too, in any language and in the term's
+        for lang in [None, Some("en")] {
+            let found = hexaglot::search::search(
+                &store,
+                &hexaglot::search::SearchRequest {
+                    q: "BETA".into(),
+                    lang: lang.map(|l| hexaglot::lang::LangTag::parse(l).unwrap()),
+                    mode: hexaglot::search::Mode::Exact,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert_eq!(found.hits.len(), 1, "{lang:?}");
+            assert_eq!(found.hits[0].concept.id, "b");
+        }
         store.close();
     }
     let text = std::fs::read_to_string(&marker).unwrap();

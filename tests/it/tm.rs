@@ -1021,3 +1021,57 @@ fn an_older_translation_memory_is_rebuilt() {
     );
     tm.close();
 }
+
+#[test]
+fn units_whose_id_is_their_content_id_are_found_as_duplicates() {
+    use hexaglot::formats::tmx::unit_content_id;
+    use hexaglot::tm::{add_units, Stored};
+    let dir = tempfile::tempdir().unwrap();
+    let tm = TmStore::open(dir.path(), OpenMode::ReadWrite).unwrap();
+    let opts = ImportOptions {
+        collection: "c".into(),
+        mode: ImportMode::Merge,
+        dry_run: false,
+    };
+    // what a file without `tuid`s gives: every unit's id is its content id (the index keeps no
+    // `content` term for them, their `key` is that text)
+    let with_content_id = |en: &str, fr: &str| {
+        let mut u = unit("", en, fr);
+        u.id = unit_content_id(&u.variants);
+        u
+    };
+    let units: Vec<TranslationUnit> = (0..300)
+        .map(|i| with_content_id(&format!("sentence {i} of a file without ids"), "phrase"))
+        .collect();
+    let import = |units: &[TranslationUnit]| {
+        let report =
+            hexaglot::tm::import_tmx(&tm, read_tmx(&tmx_of(units)).unwrap(), &opts, None, None)
+                .unwrap();
+        (report.units.added, report.units.duplicates)
+    };
+    assert_eq!(import(&units), (300, 0));
+    assert_eq!(
+        tm.get("c", &units[7].id).unwrap().unwrap().variants,
+        units[7].variants
+    );
+    assert_eq!(import(&units), (0, 300), "again: nothing added");
+    // under another id, the same texts are a duplicate of the stored unit
+    let named = unit("named", "sentence 3 of a file without ids", "phrase");
+    match &add_units(&tm, vec![named]).unwrap()[..] {
+        [Stored::Duplicate(u)] => assert_eq!(u.id, units[3].id),
+        other => panic!("{other:?}"),
+    }
+    // a unit whose id is the content id of texts it does not have is no duplicate of them
+    let ghost = with_content_id("a sentence stored later", "plus tard");
+    let odd = unit(&ghost.id, "other texts under that id", "autre");
+    let stored = add_units(&tm, vec![odd.clone()]).unwrap();
+    assert_eq!(stored, vec![Stored::Added(odd)]);
+    assert_eq!(import(std::slice::from_ref(&ghost)), (1, 0));
+    assert_eq!(
+        tm.get("c", &ghost.id).unwrap().unwrap().variants,
+        ghost.variants
+    );
+    assert_eq!(import(std::slice::from_ref(&ghost)), (0, 1));
+    assert_eq!(tm.stats().total(&[]).units, 301);
+    tm.close();
+}
