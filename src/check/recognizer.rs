@@ -614,7 +614,14 @@ impl LangPatterns {
     fn find(&self, text: &str) -> Vec<Occurrence> {
         TEXT_WORDS.with(|cell| {
             let mut all = cell.borrow_mut();
-            let words = TextWords::of(&mut all, self.id);
+            // patterns of a few terms (the checker builds them per check and concept) share
+            // one cache, emptied at each text: remembering their words would cost more than
+            // it saves, and would push out the termbase's
+            let small = self.terms.len() < SMALL_PATTERNS;
+            let words = TextWords::of(&mut all, if small { 0 } else { self.id });
+            if small {
+                words.forget();
+            }
             let mut pieces = std::mem::take(&mut words.pieces);
             words.pieces_of(self, text, &mut pieces);
             let out = self.walk(text, &pieces, words);
@@ -870,6 +877,9 @@ struct TextWords {
 
 const TEXT_WORDS_MAX: usize = 1 << 16;
 
+/// Patterns of fewer terms than this are matched without remembering words across texts.
+const SMALL_PATTERNS: usize = 64;
+
 /// Caches of one thread, one per language patterns it has matched lately.
 const TEXT_WORDS_OWNERS: usize = 8;
 
@@ -918,14 +928,19 @@ impl TextWords {
         let words = &mut all[at];
         words.used = now;
         if words.words.len() >= TEXT_WORDS_MAX || words.fits.len() >= 4 * TEXT_WORDS_MAX {
-            words.fits.clear();
-            words.fitted.clear();
-            words.words.clear();
-            words.shapes.clear();
-            words.norms.clear();
-            words.ids.clear();
+            words.forget();
         }
         words
+    }
+
+    /// Empties it, keeping its memory.
+    fn forget(&mut self) {
+        self.fits.clear();
+        self.fitted.clear();
+        self.words.clear();
+        self.shapes.clear();
+        self.norms.clear();
+        self.ids.clear();
     }
 
     fn norm(&self, p: &Piece) -> &str {
