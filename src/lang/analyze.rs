@@ -280,52 +280,18 @@ fn spans(text: &str) -> Vec<Span> {
 /// ```
 pub fn analyze(lang: Lang, text: &str) -> Vec<Token> {
     let mut tokens = Vec::new();
-    let mut char_pos = 0usize;
-    let mut byte_pos = 0usize;
-    // code-point offset of a byte offset, moving forward only
-    let mut to_char = |byte: usize| -> usize {
-        char_pos += text[byte_pos..byte].chars().count();
-        byte_pos = byte;
-        char_pos
-    };
-    for span in spans(text) {
-        let surface = &text[span.byte_start..span.byte_end];
-        if span.han {
-            let base_char = to_char(span.byte_start);
-            for word in JIEBA.cut(surface, true) {
-                let norm = han_fold(word.word);
-                if norm.chars().all(|c| !c.is_alphanumeric()) {
-                    continue;
-                }
-                tokens.push(Token {
-                    start: base_char + word.start,
-                    end: base_char + word.end,
-                    byte_start: span.byte_start + word.byte_start,
-                    byte_end: span.byte_start + word.byte_end,
-                    position: tokens.len(),
-                    key: norm.clone(),
-                    norm,
-                    alt: None,
-                });
-            }
-            continue;
-        }
-        let start = to_char(span.byte_start);
-        let end = to_char(span.byte_end);
-        let Some((norm, key, alt)) = normalise_cached(lang, surface) else {
-            continue;
-        };
+    for_each_token(lang, text, |t| {
         tokens.push(Token {
-            start,
-            end,
-            byte_start: span.byte_start,
-            byte_end: span.byte_end,
+            start: t.start,
+            end: t.end,
+            byte_start: t.byte_start,
+            byte_end: t.byte_end,
             position: tokens.len(),
-            norm,
-            key,
-            alt,
+            norm: t.norm.to_string(),
+            key: t.key.to_string(),
+            alt: t.alt.map(str::to_string),
         });
-    }
+    });
     tokens
 }
 
@@ -349,9 +315,9 @@ pub struct TokenRef<'a> {
 }
 
 /// The tokens of [`analyze`], in order, by reference (each word's normalisation is read from
-/// this thread's cache, not copied), for callers that look at each token once: the term
-/// recogniser. `f` must not analyse text itself (the cache is borrowed while it runs). A test
-/// holds it equal to [`analyze`].
+/// this thread's cache, not copied): [`analyze`] collects them, and callers that look at each
+/// token once (the term recogniser) take them as they come. `f` must not analyse text itself
+/// (the cache is borrowed while it runs).
 pub fn for_each_token(lang: Lang, text: &str, mut f: impl FnMut(TokenRef<'_>)) {
     let mut char_pos = 0usize;
     let mut byte_pos = 0usize;
