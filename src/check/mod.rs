@@ -26,10 +26,10 @@ pub use input::{
     RequestOptions,
 };
 pub use recognizer::{
-    lang_key, ConceptInfo, Occurrence, TermRecognizer, TermRef, Variant, SHORT_FORM,
+    lang_key, ConceptInfo, ConceptMatch, Occurrence, TermRecognizer, TermRef, Variant, SHORT_FORM,
 };
 
-use expected::ExpectedTerms;
+use expected::expected_term;
 
 use crate::formats::xliff::{InlineCode, Segment};
 use crate::lang::{exact_key, nfc};
@@ -657,8 +657,6 @@ struct Ctx<'a> {
     recognizer: &'a TermRecognizer,
     opts: &'a CheckOptions,
     filter: ConceptFilter<'a>,
-    /// Searches of the target language for the source's concepts.
-    expected: ExpectedTerms<'a>,
     report: Report,
 }
 
@@ -741,7 +739,9 @@ impl Ctx<'_> {
         let mut found = Vec::new();
         for concept in missing {
             let is_named = |c: u32| named.contains(&c);
-            let Some(hit) = self.expected.find(concept, target, in_target, &is_named) else {
+            let Some(hit) =
+                expected_term(self.recognizer, lang, concept, target, in_target, &is_named)
+            else {
                 continue;
             };
             found.push(concept);
@@ -843,7 +843,6 @@ pub fn check_document(
         recognizer,
         opts,
         filter: ConceptFilter::new(recognizer, opts),
-        expected: ExpectedTerms::new(recognizer, &tgt),
         report: Report::default(),
     };
     let check_all = |segments: &[Segment]| {
@@ -1192,7 +1191,6 @@ pub fn check_text(
         recognizer,
         opts,
         filter: ConceptFilter::new(recognizer, opts),
-        expected: ExpectedTerms::new(recognizer, &lang),
         report: Report::default(),
     };
     let found = ctx.recognise("1", Side::Target, &lang, text);

@@ -28,6 +28,9 @@ use crate::lang::{
 };
 use crate::model::{Concept, TermStatus};
 
+mod concept;
+pub use concept::ConceptMatch;
+
 /// One concept as the recogniser knows it.
 #[derive(Debug, Clone)]
 pub struct ConceptInfo {
@@ -50,7 +53,13 @@ pub(crate) struct TermEntry {
     norms: Box<str>,
     /// Byte spans of the tokens in `text`.
     spans: Box<[(u16, u16)]>,
+    /// Where its token ids start in [`LangPatterns::term_ids`]: per token its key's and its
+    /// alternative key's ([`NO_ID`] when none).
+    ids: u32,
 }
+
+/// No token id.
+const NO_ID: u32 = u32::MAX;
 
 impl TermEntry {
     fn norms(&self) -> impl Iterator<Item = &str> {
@@ -80,6 +89,13 @@ struct LangPatterns {
     terms: Vec<TermEntry>,
     /// Per concept index: the range of its terms in `terms`.
     by_concept: FxHashMap<u32, (u32, u32)>,
+    /// Short forms (terms of type [`SHORT_FORM`]): not patterns, alone they could name several
+    /// concepts; looked for only by [`TermRecognizer::find_concept`].
+    shorts: Vec<TermEntry>,
+    /// Per concept index: the range of its short forms in `shorts`.
+    shorts_by_concept: FxHashMap<u32, (u32, u32)>,
+    /// The token ids of the terms and short forms (see [`TermEntry::ids`]).
+    term_ids: Vec<u32>,
 }
 
 /// Terms of one text (of several concepts), in index order: whether they fit a text's tokens
@@ -93,9 +109,6 @@ struct TermGroup(Box<[u32]>);
 pub struct TermRecognizer {
     concepts: Vec<ConceptInfo>,
     langs: HashMap<String, LangPatterns>,
-    /// Per language, per concept: its short forms (terms of type [`SHORT_FORM`]), which are not
-    /// patterns: alone they could name several concepts (see [`crate::check`]'s expected terms).
-    short_forms: HashMap<String, FxHashMap<u32, Vec<Box<str>>>>,
 }
 
 /// The term type (TBX `termType`) of a short form that names its concept only in context (*le
@@ -149,7 +162,6 @@ impl TermRecognizer {
         let mut r = TermRecognizer {
             concepts: Vec::new(),
             langs: HashMap::new(),
-            short_forms: HashMap::new(),
         };
         for c in concepts {
             r.add(c);
@@ -169,22 +181,25 @@ impl TermRecognizer {
                 .entry(code.clone())
                 .or_insert_with(|| LangPatterns::new(lang));
             let first = patterns.terms.len() as u32;
+            let first_short = patterns.shorts.len() as u32;
             for term in &section.terms {
                 if term.term_type.as_deref() == Some(SHORT_FORM) {
                     if term.status.is_allowed() {
-                        let forms = self.short_forms.entry(code.clone()).or_default();
-                        forms
-                            .entry(index)
-                            .or_default()
-                            .push(term.text.as_str().into());
+                        patterns.add_term(index, &term.text, term.status, false);
                     }
                     continue;
                 }
-                patterns.add_term(index, &term.text, term.status);
+                patterns.add_term(index, &term.text, term.status, true);
             }
             let last = patterns.terms.len() as u32;
             if last > first {
                 patterns.by_concept.insert(index, (first, last));
+            }
+            let last_short = patterns.shorts.len() as u32;
+            if last_short > first_short {
+                patterns
+                    .shorts_by_concept
+                    .insert(index, (first_short, last_short));
             }
         }
         self.concepts.push(ConceptInfo {
@@ -236,11 +251,20 @@ impl TermRecognizer {
     }
 
     /// The short forms of a concept in a language (see [`SHORT_FORM`]).
-    pub fn short_forms(&self, lang: &str, concept: u32) -> &[Box<str>] {
-        self.short_forms
-            .get(lang)
-            .and_then(|forms| forms.get(&concept))
-            .map_or(&[], Vec::as_slice)
+    pub fn short_forms(&self, lang: &str, concept: u32) -> Vec<TermRef<'_>> {
+        let Some(p) = self.langs.get(lang) else {
+            return Vec::new();
+        };
+        let Some(&(a, b)) = p.shorts_by_concept.get(&concept) else {
+            return Vec::new();
+        };
+        p.shorts[a as usize..b as usize]
+            .iter()
+            .map(|t| TermRef {
+                text: &t.text,
+                status: t.status,
+            })
+            .collect()
     }
 
     /// Every term occurrence in `text` of language `lang` (a normalised primary subtag, `fr`), in
@@ -267,7 +291,9 @@ impl TermRecognizer {
             n += p.groups.iter().map(|g| g.0.len() * 4 + 16).sum::<usize>();
             n += p.group_start.len() * 4;
             n += p.by_concept.capacity() * (4 + 8 + 1);
-            for t in &p.terms {
+            n += p.shorts_by_concept.capacity() * (4 + 8 + 1);
+            n += p.term_ids.capacity() * 4;
+            for t in p.terms.iter().chain(&p.shorts) {
                 n += std::mem::size_of::<TermEntry>() + t.text.len() + t.norms.len();
                 n += t.spans.len() * 4;
             }
@@ -483,6 +509,9 @@ impl LangPatterns {
             nodes: 1,
             terms: Vec::new(),
             by_concept: FxHashMap::default(),
+            shorts: Vec::new(),
+            shorts_by_concept: FxHashMap::default(),
+            term_ids: Vec::new(),
         }
     }
 
@@ -495,17 +524,41 @@ impl LangPatterns {
         id
     }
 
-    fn add_term(&mut self, concept: u32, text: &str, status: TermStatus) {
+    /// Adds a term: a pattern, or (`pattern` false) a short form, which gets token ids but no
+    /// path in the trie.
+    fn add_term(&mut self, concept: u32, text: &str, status: TermStatus, pattern: bool) {
         let tokens = units(self.lang, text, true);
         if tokens.is_empty() {
+            return;
+        }
+        let ids = self.term_ids.len() as u32;
+        for t in &tokens {
+            let key = self.intern(&t.key);
+            let alt = t.alt.as_deref().map_or(NO_ID, |a| self.intern(a));
+            self.term_ids.extend([key, alt]);
+        }
+        let norms: Vec<&str> = tokens.iter().map(|t| t.norm.as_str()).collect();
+        let spans = tokens
+            .iter()
+            .map(|t| (t.byte_start as u16, t.byte_end as u16))
+            .collect();
+        let entry = TermEntry {
+            concept,
+            status,
+            text: text.into(),
+            norms: norms.join(" ").into(),
+            spans,
+            ids,
+        };
+        if !pattern {
+            self.shorts.push(entry);
             return;
         }
         let index = self.terms.len() as u32;
         // every combination of key / alt, up to MAX_PATHS
         let mut paths: Vec<Vec<u32>> = vec![Vec::with_capacity(tokens.len())];
-        for t in &tokens {
-            let key = self.intern(&t.key);
-            let alt = t.alt.as_deref().map(|a| self.intern(a));
+        for pair in self.term_ids[ids as usize..].chunks_exact(2) {
+            let (key, alt) = (pair[0], (pair[1] != NO_ID).then_some(pair[1]));
             let mut next = Vec::new();
             for p in &paths {
                 for id in std::iter::once(key).chain(alt) {
@@ -538,18 +591,7 @@ impl LangPatterns {
                 ends.push(index);
             }
         }
-        let norms: Vec<&str> = tokens.iter().map(|t| t.norm.as_str()).collect();
-        let spans = tokens
-            .iter()
-            .map(|t| (t.byte_start as u16, t.byte_end as u16))
-            .collect();
-        self.terms.push(TermEntry {
-            concept,
-            status,
-            text: text.into(),
-            norms: norms.join(" ").into(),
-            spans,
-        });
+        self.terms.push(entry);
     }
 
     /// Turns `ends` into `groups`.
@@ -612,19 +654,30 @@ impl LangPatterns {
 
     /// Every occurrence in `text` (see [`TermRecognizer::find`]).
     fn find(&self, text: &str) -> Vec<Occurrence> {
+        self.with_pieces(text, |pieces, words| self.walk(text, pieces, words))
+    }
+
+    /// Runs `f` on the pieces of `text` and this thread's [`TextWords`] for these patterns; the
+    /// pieces of the text matched last are reused (the checker looks at a target again for the
+    /// concepts its source names).
+    fn with_pieces<R>(&self, text: &str, f: impl FnOnce(&[Piece], &mut TextWords) -> R) -> R {
         TEXT_WORDS.with(|cell| {
             let mut all = cell.borrow_mut();
-            // patterns of a few terms (the checker builds them per check and concept) share
-            // one cache, emptied at each text: remembering their words would cost more than
-            // it saves, and would push out the termbase's
+            // patterns of a few terms (tests, small termbases) share one cache, emptied at
+            // each text: remembering their words would push out a termbase's
             let small = self.terms.len() < SMALL_PATTERNS;
             let words = TextWords::of(&mut all, if small { 0 } else { self.id });
-            if small {
-                words.forget();
-            }
             let mut pieces = std::mem::take(&mut words.pieces);
-            words.pieces_of(self, text, &mut pieces);
-            let out = self.walk(text, &pieces, words);
+            if words.last_of != self.id || words.last_text != text {
+                if small {
+                    words.forget();
+                }
+                words.pieces_of(self, text, &mut pieces);
+                words.last_of = self.id;
+                words.last_text.clear();
+                words.last_text.push_str(text);
+            }
+            let out = f(&pieces, words);
             words.pieces = pieces;
             out
         })
@@ -864,8 +917,11 @@ struct TextWords {
     shapes: Vec<Shape>,
     norms: String,
     ids: Vec<u32>,
-    /// Buffer for the pieces of the text being matched.
+    /// Buffer for the pieces of the text being matched, or matched last.
     pieces: Vec<Piece>,
+    /// That text, and the id of the patterns it was matched with (the small ones share a cache).
+    last_text: String,
+    last_of: u64,
     /// Buffer for its tokens: (start, byte start, what).
     met: Vec<(usize, usize, Met)>,
     /// What [`LangPatterns::accept`] found for a span: `[number of nodes, the nodes, sentence
@@ -935,6 +991,8 @@ impl TextWords {
 
     /// Empties it, keeping its memory.
     fn forget(&mut self) {
+        self.last_text.clear();
+        self.last_of = 0;
         self.fits.clear();
         self.fitted.clear();
         self.words.clear();
@@ -1448,6 +1506,7 @@ mod tests {
                         k as u32,
                         &line[w[0].byte_start..w[1].byte_end],
                         TermStatus::Preferred,
+                        true,
                     );
                 }
                 for t in tokens.iter().step_by(5) {
@@ -1455,6 +1514,7 @@ mod tests {
                         k as u32,
                         &line[t.byte_start..t.byte_end],
                         TermStatus::Preferred,
+                        true,
                     );
                 }
             }
