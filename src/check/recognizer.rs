@@ -596,6 +596,8 @@ impl LangPatterns {
 
     /// Turns `ends` into `groups`.
     fn group_ends(&mut self) {
+        self.term_ids.shrink_to_fit();
+        self.shorts.shrink_to_fit();
         let terms = &self.terms;
         let mut ends: Vec<(u32, Vec<u32>)> = std::mem::take(&mut self.ends).into_iter().collect();
         ends.sort_unstable_by_key(|e| e.0);
