@@ -680,11 +680,11 @@ fn candidates(
     req: &LookupRequest,
 ) -> Result<Vec<DocAddress>, SearchError> {
     let lang = req.source_lang.lang;
-    // the exact matches of every collection (few): `lookup` skips those of other collections
     let mut out = exact_docs(
         searcher,
         fields,
         exact_hash(&req.source_lang.primary, &req.text),
+        &req.collections,
     )?;
     out.truncate(CANDIDATES);
     let terms = query_terms(fields, lang, &strip_codes(&req.text));
@@ -781,9 +781,6 @@ pub fn lookup(tm: &TmStore, req: &LookupRequest) -> Result<LookupResponse, Searc
     let mut floor = req.min_score;
     for addr in candidates(&searcher, fields, req)? {
         let unit = load_unit(&searcher, fields, addr)?;
-        if !req.collections.is_empty() && !req.collections.contains(&unit.collection) {
-            continue;
-        }
         let Some((key, source)) = variant_for(&unit, &req.source_lang) else {
             continue;
         };

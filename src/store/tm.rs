@@ -164,12 +164,14 @@ pub fn exact_bucket(hash: u64) -> String {
         .collect()
 }
 
-/// The committed documents with a variant of exact hash `hash`: the postings of its bucket,
-/// kept where the fast field holds the whole hash.
+/// The committed documents of `collections` (all when empty) with a variant of exact hash
+/// `hash`, in index order: the postings of its bucket, kept where the fast field holds the
+/// whole hash and the `collection` postings hold the document.
 pub fn exact_docs(
     searcher: &Searcher,
     fields: &TmFields,
     hash: u64,
+    collections: &[String],
 ) -> Result<Vec<tantivy::DocAddress>, StoreError> {
     use tantivy::{DocSet, TERMINATED};
     let term = Term::from_field_text(fields.exact, &exact_bucket(hash));
@@ -185,12 +187,30 @@ pub fn exact_docs(
         let Some(column) = segment.fast_fields().column_opt::<u64>(EXACT_HASH)? else {
             continue;
         };
+        // the collections' postings, advanced along with the bucket's (both in doc order)
+        let mut wanted = Vec::with_capacity(collections.len());
+        if !collections.is_empty() {
+            let index = segment.inverted_index(fields.collection)?;
+            for name in collections {
+                let term = Term::from_field_text(fields.collection, name);
+                if let Some(p) = index
+                    .read_postings(&term, IndexRecordOption::Basic)
+                    .map_err(tantivy::TantivyError::from)?
+                {
+                    wanted.push(p);
+                }
+            }
+            if wanted.is_empty() {
+                continue;
+            }
+        }
         let mut doc = postings.doc();
         while doc != TERMINATED {
             if segment
                 .alive_bitset()
                 .is_none_or(|alive| alive.is_alive(doc))
                 && column.values_for_doc(doc).any(|v| v == hash)
+                && (collections.is_empty() || wanted.iter_mut().any(|p| p.seek(doc) == doc))
             {
                 out.push(tantivy::DocAddress::new(ord as u32, doc));
             }
@@ -793,7 +813,13 @@ fn find_by_content(
     let Some((key, text)) = unit.variants.iter().next() else {
         return Ok(None);
     };
-    for addr in exact_docs(searcher, fields, exact_hash(&variant_lang(key).1, text))? {
+    let hash = exact_hash(&variant_lang(key).1, text);
+    for addr in exact_docs(
+        searcher,
+        fields,
+        hash,
+        std::slice::from_ref(&unit.collection),
+    )? {
         let stored = load_unit(searcher, fields, addr)?;
         if stored.collection == unit.collection && unit_content_id(&stored.variants) == content_id {
             return Ok(Some(stored.id));

@@ -1097,17 +1097,21 @@ fn exact_matches_and_duplicates_come_from_the_whole_exact_hash() {
     assert!(matches!(&stored[..], [Stored::Added(_)]));
     let searcher = tm.searcher();
     assert_eq!(
-        exact_docs(&searcher, tm.fields(), exact_hash("en", &a))
+        exact_docs(&searcher, tm.fields(), exact_hash("en", &a), &[])
             .unwrap()
             .len(),
         1
     );
-    assert!(exact_docs(&searcher, tm.fields(), exact_hash("en", &b))
-        .unwrap()
-        .is_empty());
-    assert!(exact_docs(&searcher, tm.fields(), exact_hash("fr", &a))
-        .unwrap()
-        .is_empty());
+    assert!(
+        exact_docs(&searcher, tm.fields(), exact_hash("en", &b), &[])
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        exact_docs(&searcher, tm.fields(), exact_hash("fr", &a), &[])
+            .unwrap()
+            .is_empty()
+    );
     // the same texts in another collection, or the same words in other case, are no duplicates
     let mut elsewhere = unit("a2", &a, "phrase a");
     elsewhere.collection = "d".into();
@@ -1122,12 +1126,18 @@ fn exact_matches_and_duplicates_come_from_the_whole_exact_hash() {
         [Stored::Duplicate(u)] => assert_eq!((u.id.as_str(), u.collection.as_str()), ("a", "c")),
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        exact_docs(&tm.searcher(), tm.fields(), exact_hash("en", &a))
+    let searcher = tm.searcher();
+    let in_collections = |names: &[&str]| {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        exact_docs(&searcher, tm.fields(), exact_hash("en", &a), &names)
             .unwrap()
-            .len(),
-        3
-    );
+            .len()
+    };
+    assert_eq!(in_collections(&[]), 3);
+    assert_eq!(in_collections(&["c"]), 2);
+    assert_eq!(in_collections(&["d"]), 1);
+    assert_eq!(in_collections(&["d", "c"]), 3);
+    assert_eq!(in_collections(&["none"]), 0);
     // exact and case-only matches score 100 and 99; a collection filter keeps to its units
     let lookup_in = |collections: Vec<String>| {
         let req = LookupRequest {
