@@ -156,9 +156,9 @@ pub fn import_tmx(
         let mut done = counts.duplicates as usize;
         prepare_in_order(
             fresh,
-            |(unit, content_id)| match snapshot.duplicate_of(&unit.collection, &content_id)? {
+            |(unit, content_id)| match snapshot.duplicate_of(&unit, &content_id)? {
                 Some(id) => Ok(Prepared::Duplicate(id)),
-                None if write => Ok(Prepared::New(snapshot.prepare(unit, &content_id)?)),
+                None if write => Ok(Prepared::New(snapshot.prepare(unit)?)),
                 None => Ok(Prepared::Counted(unit.id)),
             },
             |prepared| {

@@ -46,7 +46,7 @@ use super::SearchError;
 use crate::formats::tmx::{placeholders, strip_codes};
 use crate::lang::{analyze, nfc, search_fold, zh_bigrams, Lang, LangTag};
 use crate::model::TranslationUnit;
-use crate::store::tm::{exact_term, load_unit, TmFields, TmStore};
+use crate::store::tm::{exact_docs, exact_hash, load_unit, TmFields, TmStore};
 use crate::store::{any_term_filter, StoreError};
 
 /// Candidates taken from BM25 before scoring.
@@ -680,19 +680,13 @@ fn candidates(
     req: &LookupRequest,
 ) -> Result<Vec<DocAddress>, SearchError> {
     let lang = req.source_lang.lang;
-    let exact = Term::from_field_text(
-        fields.exact,
-        &exact_term(&req.source_lang.primary, &req.text),
-    );
-    let exact_q: Box<dyn Query> = Box::new(TermQuery::new(exact, IndexRecordOption::Basic));
-    let mut out: Vec<DocAddress> = searcher
-        .search(
-            &filtered(exact_q, collection_query(fields, &req.collections)),
-            &TopDocs::with_limit(CANDIDATES).order_by_score(),
-        )?
-        .into_iter()
-        .map(|(_, a)| a)
-        .collect();
+    let mut out = exact_docs(
+        searcher,
+        fields,
+        exact_hash(&req.source_lang.primary, &req.text),
+        &req.collections,
+    )?;
+    out.truncate(CANDIDATES);
     let terms = query_terms(fields, lang, &strip_codes(&req.text));
     if terms.is_empty() {
         return Ok(out);

@@ -4,15 +4,18 @@
 //! returning `Err` leaves nothing behind, and a schema marker with the analysis fingerprint
 //! (an index of another schema or analysis is rebuilt from its stored units on open).
 //!
-//! One document per unit: `key` (`collection \u{1f} id`), `collection`, `content`
-//! (`collection \u{1f}` [`unit_content_id`]: finds a duplicate — same languages, same texts —
-//! without a scan; left out when the unit's id is its content id, as it is for units from files
-//! without `tuid`s: the `key` term is then the same text), the unit as JSON, and per variant its
-//! text without inline-code placeholders analysed by the `lang` pipeline: `s_<analyser>`
-//! (stemmed keys with frequencies, no positions: BM25 candidate retrieval and concordance's
-//! every-word queries; Chinese: character bigrams in `s_zh_bigram`) and `exact` (a hash of the
-//! language and the [`exact_key`], [`exact_term`]: exact and case-only matches; lookups score
-//! every candidate, so a collision cannot give a wrong match).
+//! One document per unit: `key` (`collection \u{1f} id`), `collection`, the unit as JSON, and
+//! per variant its text without inline-code placeholders analysed by the `lang` pipeline:
+//! `s_<analyser>` (stemmed keys with frequencies, no positions: BM25 candidate retrieval and
+//! concordance's every-word queries; Chinese: character bigrams in `s_zh_bigram`), and a 64-bit
+//! hash of the language and the [`exact_key`] ([`exact_hash`]) twice: its low 16 bits as a term of
+//! `exact` (one of 65,536 buckets) and the whole hash as a value of the fast field `exact_hash`.
+//! [`exact_docs`] reads a bucket's postings and keeps the documents whose fast field holds the
+//! hash: exact and case-only matches, and duplicates (same languages, same texts: the units with
+//! the exact hash of the first variant whose [`unit_content_id`] is the same). So `key` is the
+//! only term a unit adds that no other unit has: a term per variant, and one per unit for the
+//! content, made the in-memory term table and the term dictionaries of a bulk import eight times
+//! larger (TM schema 3 and before).
 //!
 //! A unit's document is built by [`PreparedUnit::new`], which any thread may run (a bulk import
 //! prepares units on every core while the writer thread stores them in order); the texts are
@@ -28,7 +31,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{AllQuery, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED, STRING,
 };
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
@@ -43,7 +46,11 @@ use crate::model::TranslationUnit;
 /// Version of the TM schema; bump it when the fields or what they hold change. 2: the text
 /// fields without positions (nothing reads them), no `langs` field (nothing queried it). 3: the
 /// `exact` hashes in 11 characters, no `content` term for units whose id is their content id.
-pub const TM_SCHEMA_VERSION: u32 = 3;
+/// 4: `exact` holds 16-bit buckets and the fast field `exact_hash` the whole hashes; no
+/// `content` field (duplicates are found through the exact hash).
+pub const TM_SCHEMA_VERSION: u32 = 4;
+/// Name of the fast field of the exact hashes.
+const EXACT_HASH: &str = "exact_hash";
 /// Name of the TM index directory inside the data directory.
 const TM_DIR: &str = "tm";
 /// Memory budget of the TM index writer.
@@ -56,9 +63,6 @@ pub struct TmFields {
     pub key: Field,
     /// Collection name.
     pub collection: Field,
-    /// `collection \u{1f}` content id: finds duplicates (only of units whose id is another:
-    /// [`PreparedUnit::new`]).
-    pub content: Field,
     /// The whole unit as JSON.
     pub json: Field,
     /// Variant texts per analyser (stemmed keys, positions), in [`Lang::ALL`] order; Chinese text
@@ -66,8 +70,10 @@ pub struct TmFields {
     pub text: [Field; 7],
     /// Chinese character bigrams.
     pub zh_bigrams: Field,
-    /// A hash of the language and the exact key of each variant ([`exact_term`]).
+    /// The bucket of each variant's [`exact_hash`] ([`exact_bucket`]).
     pub exact: Field,
+    /// Each variant's [`exact_hash`] (a fast field, not indexed).
+    pub exact_hash: Field,
 }
 
 impl TmFields {
@@ -94,7 +100,6 @@ fn build_schema() -> (Schema, TmFields) {
     let mut b = Schema::builder();
     let key = b.add_text_field("key", STRING);
     let collection = b.add_text_field("collection", STRING);
-    let content = b.add_text_field("content", STRING);
     let json = b.add_text_field("json", STORED);
     let text = Lang::ALL.map(|lang| {
         b.add_text_field(
@@ -107,14 +112,15 @@ fn build_schema() -> (Schema, TmFields) {
         text_options(&tokenizer_name(Lang::Zh, Analysis::Bigrams)),
     );
     let exact = b.add_text_field("exact", STRING);
+    let exact_hash = b.add_u64_field(EXACT_HASH, FAST);
     let fields = TmFields {
         key,
         collection,
-        content,
         json,
         text,
         zh_bigrams,
         exact,
+        exact_hash,
     };
     (b.build(), fields)
 }
@@ -124,14 +130,12 @@ pub fn unit_key(collection: &str, id: &str) -> String {
     format!("{collection}\u{1f}{id}")
 }
 
-/// The `exact` term of a text in a language: its [`exact_key`] (case-folded, whitespace
-/// collapsed, codes removed) and the language, hashed to 64 bits in 11 characters. Every unit
-/// adds one per variant that no other unit has, so they are kept short and cheap to make
-/// (SHA-256 and 19 characters before TM schema 3). Lookups take the units of the `exact` term
-/// only as candidates and score each against the query, so a collision cannot give a wrong
-/// match. The hash is part of the schema: changing it needs a [`TM_SCHEMA_VERSION`] bump.
-pub fn exact_term(primary: &str, text: &str) -> String {
-    const DIGITS: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+/// The exact hash of a text in a language: its [`exact_key`] (case-folded, whitespace
+/// collapsed, codes removed) and the language, hashed to 64 bits. Lookups take the units with
+/// the hash only as candidates and score each against the query, and duplicates are checked by
+/// their content id, so a collision cannot give a wrong answer. The hash is part of the schema:
+/// changing it needs a [`TM_SCHEMA_VERSION`] bump.
+pub fn exact_hash(primary: &str, text: &str) -> u64 {
     // FNV-1a over the language, a separator and the key, then MurmurHash3's finaliser to spread
     // it over all 64 bits
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -148,9 +152,72 @@ pub fn exact_term(primary: &str, text: &str) -> String {
     h ^= h >> 33;
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^= h >> 33;
-    (0..11)
-        .map(|i| char::from(DIGITS[((h >> (6 * i)) & 63) as usize]))
+    h
+}
+
+/// The `exact` term of an [`exact_hash`]: its low 16 bits in three characters. Every segment
+/// holds at most 65,536 of them, however many units it has.
+pub fn exact_bucket(hash: u64) -> String {
+    const DIGITS: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+    (0..3)
+        .map(|i| char::from(DIGITS[((hash >> (6 * i)) & if i == 2 { 15 } else { 63 }) as usize]))
         .collect()
+}
+
+/// The committed documents of `collections` (all when empty) with a variant of exact hash
+/// `hash`, in index order: the postings of its bucket, kept where the fast field holds the
+/// whole hash and the `collection` postings hold the document.
+pub fn exact_docs(
+    searcher: &Searcher,
+    fields: &TmFields,
+    hash: u64,
+    collections: &[String],
+) -> Result<Vec<tantivy::DocAddress>, StoreError> {
+    use tantivy::{DocSet, TERMINATED};
+    let term = Term::from_field_text(fields.exact, &exact_bucket(hash));
+    let mut out = Vec::new();
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let index = segment.inverted_index(fields.exact)?;
+        let Some(mut postings) = index
+            .read_postings(&term, IndexRecordOption::Basic)
+            .map_err(tantivy::TantivyError::from)?
+        else {
+            continue;
+        };
+        let Some(column) = segment.fast_fields().column_opt::<u64>(EXACT_HASH)? else {
+            continue;
+        };
+        // the collections' postings, advanced along with the bucket's (both in doc order)
+        let mut wanted = Vec::with_capacity(collections.len());
+        if !collections.is_empty() {
+            let index = segment.inverted_index(fields.collection)?;
+            for name in collections {
+                let term = Term::from_field_text(fields.collection, name);
+                if let Some(p) = index
+                    .read_postings(&term, IndexRecordOption::Basic)
+                    .map_err(tantivy::TantivyError::from)?
+                {
+                    wanted.push(p);
+                }
+            }
+            if wanted.is_empty() {
+                continue;
+            }
+        }
+        let mut doc = postings.doc();
+        while doc != TERMINATED {
+            if segment
+                .alive_bitset()
+                .is_none_or(|alive| alive.is_alive(doc))
+                && column.values_for_doc(doc).any(|v| v == hash)
+                && (collections.is_empty() || wanted.iter_mut().any(|p| p.seek(doc) == doc))
+            {
+                out.push(tantivy::DocAddress::new(ord as u32, doc));
+            }
+            doc = postings.advance();
+        }
+    }
+    Ok(out)
 }
 
 /// The analyser and primary subtag of a variant key (`en-GB` → English, `en`).
@@ -175,29 +242,27 @@ pub struct PreparedUnit {
 }
 
 impl PreparedUnit {
-    /// Builds the document of `unit` (normalised, collection set) whose
-    /// [`unit_content_id`] is `content_id`.
-    pub fn new(fields: &TmFields, unit: TranslationUnit, content_id: &str) -> PreparedUnit {
+    /// Builds the document of `unit` (normalised, collection set).
+    pub fn new(fields: &TmFields, unit: TranslationUnit) -> PreparedUnit {
         let key = unit_key(&unit.collection, &unit.id);
         let mut doc = TantivyDocument::new();
         doc.add_text(fields.key, &key);
         doc.add_text(fields.collection, &unit.collection);
-        if unit.id != content_id {
-            // else `key` is the same text: one term fewer per unit ([`find_by_content`])
-            doc.add_text(
-                fields.content,
-                format!("{}\u{1f}{content_id}", unit.collection),
-            );
-        }
         doc.add_text(
             fields.json,
             serde_json::to_string(&unit).expect("a unit always serialises"),
         );
         let mut langs: Vec<String> = Vec::with_capacity(unit.variants.len());
+        let mut hashes: Vec<u64> = Vec::with_capacity(unit.variants.len());
         for (key, text) in &unit.variants {
             let (lang, primary) = variant_lang(key);
             doc.add_text(fields.text_field(lang), strip_codes(text));
-            doc.add_text(fields.exact, exact_term(&primary, text));
+            let hash = exact_hash(&primary, text);
+            if !hashes.contains(&hash) {
+                hashes.push(hash);
+                doc.add_text(fields.exact, exact_bucket(hash));
+                doc.add_u64(fields.exact_hash, hash);
+            }
             if !langs.contains(&primary) {
                 langs.push(primary);
             }
@@ -577,27 +642,20 @@ impl TmSnapshot {
         get_unit(&self.searcher, &self.fields, collection, id)
     }
 
-    /// The id of a committed unit of `collection` whose [`unit_content_id`] is `content_id`.
+    /// The id of a committed unit of `unit`'s collection with the same texts, whose
+    /// [`unit_content_id`] is `content_id` (that of `unit`).
     pub fn duplicate_of(
         &self,
-        collection: &str,
+        unit: &TranslationUnit,
         content_id: &str,
     ) -> Result<Option<String>, StoreError> {
-        match find_by_content(&self.searcher, &self.fields, collection, content_id)? {
-            Some(Found::Id(id)) => Ok(Some(id)),
-            Some(Found::Unit(unit)) => Ok(Some(unit.id)),
-            None => Ok(None),
-        }
+        find_by_content(&self.searcher, &self.fields, unit, content_id)
     }
 
     /// [`PreparedUnit::new`], and the committed unit it will replace looked up too.
-    pub fn prepare(
-        &self,
-        unit: TranslationUnit,
-        content_id: &str,
-    ) -> Result<PreparedUnit, StoreError> {
+    pub fn prepare(&self, unit: TranslationUnit) -> Result<PreparedUnit, StoreError> {
         let replaces = self.get(&unit.collection, &unit.id)?;
-        let mut prepared = PreparedUnit::new(&self.fields, unit, content_id);
+        let mut prepared = PreparedUnit::new(&self.fields, unit);
         prepared.replaces = Some(replaces);
         Ok(prepared)
     }
@@ -624,17 +682,17 @@ impl TmTxn<'_> {
         unit: &TranslationUnit,
     ) -> Result<Option<String>, StoreError> {
         let content_id = unit_content_id(&unit.variants);
-        match find_by_content(&self.searcher, self.fields, collection, &content_id)? {
-            Some(Found::Id(id)) => Ok(Some(id)),
-            Some(Found::Unit(unit)) => Ok(Some(unit.id)),
-            None => Ok(None),
+        if unit.collection == collection {
+            return find_by_content(&self.searcher, self.fields, unit, &content_id);
         }
+        let mut other = unit.clone();
+        other.collection = collection.to_string();
+        find_by_content(&self.searcher, self.fields, &other, &content_id)
     }
 
     /// Stores `unit` (normalised, collection set), replacing the unit with its id.
     pub fn put(&mut self, unit: TranslationUnit) -> Result<(), StoreError> {
-        let content_id = unit_content_id(&unit.variants);
-        self.put_prepared(PreparedUnit::new(self.fields, unit, &content_id))
+        self.put_prepared(PreparedUnit::new(self.fields, unit))
             .map(drop)
     }
 
@@ -743,55 +801,31 @@ pub fn load_unit(
     parse_unit(&doc, fields, &format!("{addr:?}"))
 }
 
-/// The id of a stored unit, read from its JSON without building the unit (a re-imported file is
-/// all duplicates).
-fn load_unit_id(
-    searcher: &Searcher,
-    fields: &TmFields,
-    addr: tantivy::DocAddress,
-) -> Result<String, StoreError> {
-    #[derive(Deserialize)]
-    struct Id {
-        #[serde(default)]
-        id: String,
-    }
-    let doc: TantivyDocument = searcher.doc(addr)?;
-    let json = doc
-        .get_first(fields.json)
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| StoreError::Corrupt(format!("{addr:?}"), "no json".into()))?;
-    serde_json::from_str::<Id>(json)
-        .map(|u| u.id)
-        .map_err(|e| StoreError::Corrupt(format!("{addr:?}"), e.to_string()))
-}
-
-/// A committed unit found by [`find_by_content`]: its id, or the whole unit when it had to be
-/// read to make sure.
-enum Found {
-    Id(String),
-    Unit(TranslationUnit),
-}
-
-/// The committed unit of `collection` whose [`unit_content_id`] is `content_id`, if any: by its
-/// `content` term, or else by its key (a unit whose id is its content id has no `content` term),
-/// if the unit of that key still has that content (its texts may have been changed since).
+/// The id of the committed unit of `unit.collection` with the same texts as `unit` (whose
+/// [`unit_content_id`] is `content_id`), if any: among the units with the [`exact_hash`] of
+/// `unit`'s first variant (every duplicate has it), the one whose content id is the same.
 fn find_by_content(
     searcher: &Searcher,
     fields: &TmFields,
-    collection: &str,
+    unit: &TranslationUnit,
     content_id: &str,
-) -> Result<Option<Found>, StoreError> {
-    let key = unit_key(collection, content_id);
-    if let Some(addr) = find_doc(searcher, &Term::from_field_text(fields.content, &key))? {
-        return Ok(Some(Found::Id(load_unit_id(searcher, fields, addr)?)));
-    }
-    match find_doc(searcher, &Term::from_field_text(fields.key, &key))? {
-        Some(addr) => {
-            let unit = load_unit(searcher, fields, addr)?;
-            Ok((unit_content_id(&unit.variants) == content_id).then_some(Found::Unit(unit)))
+) -> Result<Option<String>, StoreError> {
+    let Some((key, text)) = unit.variants.iter().next() else {
+        return Ok(None);
+    };
+    let hash = exact_hash(&variant_lang(key).1, text);
+    for addr in exact_docs(
+        searcher,
+        fields,
+        hash,
+        std::slice::from_ref(&unit.collection),
+    )? {
+        let stored = load_unit(searcher, fields, addr)?;
+        if stored.collection == unit.collection && unit_content_id(&stored.variants) == content_id {
+            return Ok(Some(stored.id));
         }
-        None => Ok(None),
     }
+    Ok(None)
 }
 
 fn get_unit(
@@ -840,8 +874,7 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
         let unit: TranslationUnit = serde_json::from_str(json)
             .map_err(|e| StoreError::Corrupt(format!("{addr:?}"), e.to_string()))?;
         stats.add(&unit);
-        let content_id = unit_content_id(&unit.variants);
-        writer.add_document(PreparedUnit::new(&fields, unit, &content_id).doc)?;
+        writer.add_document(PreparedUnit::new(&fields, unit).doc)?;
     }
     let mut prepared = writer.prepare_commit()?;
     prepared.set_payload(&serde_json::to_string(&stats).expect("stats serialise"));
@@ -860,15 +893,20 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::exact_term;
+    use super::{exact_bucket, exact_hash};
 
     #[test]
-    fn exact_terms_are_short_and_tell_languages_apart() {
-        let term = exact_term("en", "Human rights");
-        assert_eq!(term.len(), 11);
-        assert_eq!(term, exact_term("en", "  human   RIGHTS "));
-        assert_eq!(term, exact_term("en", "Human {1}rights{/1}"));
-        assert_ne!(term, exact_term("fr", "Human rights"));
-        assert_ne!(term, exact_term("en", "Human right"));
+    fn exact_hashes_tell_languages_apart_and_buckets_are_16_bits() {
+        let hash = exact_hash("en", "Human rights");
+        assert_eq!(hash, exact_hash("en", "  human   RIGHTS "));
+        assert_eq!(hash, exact_hash("en", "Human {1}rights{/1}"));
+        assert_ne!(hash, exact_hash("fr", "Human rights"));
+        assert_ne!(hash, exact_hash("en", "Human right"));
+        assert_eq!(exact_bucket(hash).len(), 3);
+        assert_eq!(exact_bucket(hash), exact_bucket(hash ^ (1 << 16)));
+        assert_ne!(exact_bucket(hash), exact_bucket(hash ^ (1 << 15)));
+        let buckets: std::collections::HashSet<String> =
+            (0..1u64 << 16).map(exact_bucket).collect();
+        assert_eq!(buckets.len(), 1 << 16);
     }
 }

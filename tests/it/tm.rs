@@ -1033,8 +1033,7 @@ fn units_whose_id_is_their_content_id_are_found_as_duplicates() {
         mode: ImportMode::Merge,
         dry_run: false,
     };
-    // what a file without `tuid`s gives: every unit's id is its content id (the index keeps no
-    // `content` term for them, their `key` is that text)
+    // what a file without `tuid`s gives: every unit's id is its content id
     let with_content_id = |en: &str, fr: &str| {
         let mut u = unit("", en, fr);
         u.id = unit_content_id(&u.variants);
@@ -1073,5 +1072,95 @@ fn units_whose_id_is_their_content_id_are_found_as_duplicates() {
     );
     assert_eq!(import(std::slice::from_ref(&ghost)), (0, 1));
     assert_eq!(tm.stats().total(&[]).units, 301);
+    tm.close();
+}
+
+#[test]
+fn exact_matches_and_duplicates_come_from_the_whole_exact_hash() {
+    use hexaglot::store::tm::{exact_bucket, exact_docs, exact_hash};
+    use hexaglot::tm::{add_units, Stored};
+    let dir = tempfile::tempdir().unwrap();
+    let tm = TmStore::open(dir.path(), OpenMode::ReadWrite).unwrap();
+    // two sentences whose exact hashes share a bucket (16 bits) and differ
+    let mut by_bucket = std::collections::HashMap::new();
+    let (a, b) = (0..)
+        .find_map(|i| {
+            let text = format!("a sentence numbered {i} for the buckets");
+            let hash = exact_hash("en", &text);
+            match by_bucket.insert(exact_bucket(hash), (hash, text.clone())) {
+                Some((other, first)) if other != hash => Some((first, text)),
+                _ => None,
+            }
+        })
+        .unwrap();
+    let stored = add_units(&tm, vec![unit("a", &a, "phrase a")]).unwrap();
+    assert!(matches!(&stored[..], [Stored::Added(_)]));
+    let searcher = tm.searcher();
+    assert_eq!(
+        exact_docs(&searcher, tm.fields(), exact_hash("en", &a), &[])
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(
+        exact_docs(&searcher, tm.fields(), exact_hash("en", &b), &[])
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        exact_docs(&searcher, tm.fields(), exact_hash("fr", &a), &[])
+            .unwrap()
+            .is_empty()
+    );
+    // the same texts in another collection, or the same words in other case, are no duplicates
+    let mut elsewhere = unit("a2", &a, "phrase a");
+    elsewhere.collection = "d".into();
+    let shouting = unit("a3", &a.to_uppercase(), "phrase a");
+    let stored = add_units(&tm, vec![elsewhere, shouting]).unwrap();
+    assert!(
+        matches!(&stored[..], [Stored::Added(_), Stored::Added(_)]),
+        "{stored:?}"
+    );
+    let again = add_units(&tm, vec![unit("other id", &a, "phrase a")]).unwrap();
+    match &again[..] {
+        [Stored::Duplicate(u)] => assert_eq!((u.id.as_str(), u.collection.as_str()), ("a", "c")),
+        other => panic!("{other:?}"),
+    }
+    let searcher = tm.searcher();
+    let in_collections = |names: &[&str]| {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        exact_docs(&searcher, tm.fields(), exact_hash("en", &a), &names)
+            .unwrap()
+            .len()
+    };
+    assert_eq!(in_collections(&[]), 3);
+    assert_eq!(in_collections(&["c"]), 2);
+    assert_eq!(in_collections(&["d"]), 1);
+    assert_eq!(in_collections(&["d", "c"]), 3);
+    assert_eq!(in_collections(&["none"]), 0);
+    // exact and case-only matches score 100 and 99; a collection filter keeps to its units
+    let lookup_in = |collections: Vec<String>| {
+        let req = LookupRequest {
+            text: a.clone(),
+            source_lang: LangTag::parse("en").unwrap(),
+            target_langs: vec!["fr".into()],
+            min_score: 50,
+            limit: 5,
+            collections,
+        };
+        lookup(&tm, &req)
+            .unwrap()
+            .matches
+            .into_iter()
+            .map(|m| (m.unit_id, m.score))
+            .collect::<Vec<_>>()
+    };
+    let all = lookup_in(vec![]);
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert_eq!(all[0].1, 100);
+    assert_eq!(all[1].1, 100);
+    assert!((95..100).contains(&all[2].1), "{all:?}");
+    assert_eq!(all[2].0, "a3");
+    assert_eq!(lookup_in(vec!["d".into()]), vec![("a2".to_string(), 100)]);
     tm.close();
 }
