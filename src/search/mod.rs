@@ -7,14 +7,15 @@
 
 pub mod tm;
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::str::FromStr;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery,
+    AutomatonWeight, BooleanQuery, BoostQuery, DfaWrapper, EmptyQuery, EnableScoring,
+    FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::{Searcher, TantivyDocument, Term};
@@ -187,6 +188,9 @@ fn all_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
 }
 
 fn any_of(queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if queries.is_empty() {
+        return Box::new(EmptyQuery);
+    }
     if queries.len() == 1 {
         return queries.into_iter().next().expect("one query");
     }
@@ -267,7 +271,13 @@ pub fn search_in(
             })
             .collect(),
     };
-    let filters = filter_queries(fields, req);
+    // the keyword fields hold values qualified by language only: a search in any language asks
+    // for each language the termbase has
+    let langs = match &req.lang {
+        Some(tag) => vec![tag.primary.clone()],
+        None => languages(searcher, fields)?,
+    };
+    let filters = filter_queries(fields, req, &langs);
     let with_filters = |query: Box<dyn Query>| -> Box<dyn Query> {
         if filters.is_empty() {
             return query;
@@ -276,7 +286,7 @@ pub fn search_in(
         clauses.extend(filters.iter().map(|f| (Occur::Must, f.box_clone())));
         Box::new(BooleanQuery::new(clauses))
     };
-    let exact = with_filters(exact_query(fields, &q, req.lang.as_ref()));
+    let exact = with_filters(exact_query(fields, &q, &langs));
     let run = |kind: MatchKind| -> Result<Candidates, SearchError> {
         let window = req.offset + limit + 10;
         // exact matches are few and always candidates; the wider query brings the rest, as a
@@ -286,7 +296,7 @@ pub fn search_in(
             &exact,
             &TopDocs::with_limit(req.offset + limit).order_by_score(),
         )?;
-        let clauses = widening_clauses(fields, &analysed, kind);
+        let clauses = widening_clauses(fields, &analysed, &langs, kind);
         if clauses.is_empty() {
             let total = top.len();
             return Ok(Candidates { top, total, window });
@@ -393,7 +403,38 @@ struct Candidates {
     window: usize,
 }
 
-fn filter_queries(fields: &Fields, req: &SearchRequest) -> Vec<Box<dyn Query>> {
+/// The language keys of the termbase's terms, from the `status` field (every term has a status,
+/// indexed as `lang:status`: a few dozen values per segment). Languages whose terms were all
+/// deleted may still be listed; asking for them finds nothing.
+fn languages(searcher: &Searcher, fields: &Fields) -> Result<Vec<String>, SearchError> {
+    let mut langs = BTreeSet::new();
+    for segment in searcher.segment_readers() {
+        let index = segment.inverted_index(fields.status)?;
+        let mut terms = index
+            .terms()
+            .stream()
+            .map_err(tantivy::TantivyError::from)?;
+        while terms.advance() {
+            let key = String::from_utf8_lossy(terms.key());
+            if let Some((lang, _)) = key.split_once(LANG_SEP) {
+                if !langs.contains(lang) {
+                    langs.insert(lang.to_string());
+                }
+            }
+        }
+    }
+    Ok(langs.into_iter().collect())
+}
+
+/// `value` qualified by each of `langs` (`fr:value`), as the keyword fields hold it.
+fn per_language(field: Field, langs: &[String], value: &str) -> Vec<Box<dyn Query>> {
+    langs
+        .iter()
+        .map(|lang| term_query(field, &format!("{lang}{LANG_SEP}{value}")))
+        .collect()
+}
+
+fn filter_queries(fields: &Fields, req: &SearchRequest, langs: &[String]) -> Vec<Box<dyn Query>> {
     let mut filters = Vec::new();
     if let Some(f) = collection_filter(fields, &req.collections) {
         filters.push(f);
@@ -410,26 +451,16 @@ fn filter_queries(fields: &Fields, req: &SearchRequest) -> Vec<Box<dyn Query>> {
         filters.push(any_of(
             req.statuses
                 .iter()
-                .map(|s| {
-                    let value = match &req.lang {
-                        Some(tag) => format!("{}{LANG_SEP}{s}", tag.primary),
-                        None => s.to_string(),
-                    };
-                    term_query(fields.status, &value)
-                })
+                .flat_map(|s| per_language(fields.status, langs, s.as_str()))
                 .collect(),
         ));
     }
     filters
 }
 
-/// Whole-term matches (NFC + case fold), in the requested language or any.
-fn exact_query(fields: &Fields, q: &str, lang: Option<&LangTag>) -> Box<dyn Query> {
-    let value = match lang {
-        Some(tag) => format!("{}{LANG_SEP}{}", tag.primary, exact_key(q)),
-        None => exact_key(q),
-    };
-    term_query(fields.exact, &value)
+/// Whole-term matches (NFC + case fold) in any of `langs`.
+fn exact_query(fields: &Fields, q: &str, langs: &[String]) -> Box<dyn Query> {
+    any_of(per_language(fields.exact, langs, &exact_key(q)))
 }
 
 /// The alternatives that find candidates for matches of `kind` (beyond exact), flattened so a
@@ -437,6 +468,7 @@ fn exact_query(fields: &Fields, q: &str, lang: Option<&LangTag>) -> Box<dyn Quer
 fn widening_clauses(
     fields: &Fields,
     analysed: &[Analysed],
+    langs: &[String],
     kind: MatchKind,
 ) -> Vec<Box<dyn Query>> {
     let mut should: Vec<Box<dyn Query>> = Vec::new();
@@ -446,7 +478,7 @@ fn widening_clauses(
         }
     }
     if kind == MatchKind::Prefix || kind == MatchKind::Fuzzy {
-        if let Some(query) = word_query(fields, analysed, kind) {
+        if let Some(query) = word_query(fields, analysed, langs, kind) {
             should.push(Box::new(BoostQuery::new(query, 0.5)));
         }
     }
@@ -481,53 +513,115 @@ fn analysed_clauses(fields: &Fields, a: &Analysed, out: &mut Vec<Box<dyn Query>>
     }
 }
 
-/// Prefix (last word) or typo-tolerant match on the normalised words.
-fn word_query(fields: &Fields, analysed: &[Analysed], kind: MatchKind) -> Option<Box<dyn Query>> {
+/// Prefix (last word) or typo-tolerant match on the normalised words, in the requested language
+/// or (`langs`) any.
+fn word_query(
+    fields: &Fields,
+    analysed: &[Analysed],
+    langs: &[String],
+    kind: MatchKind,
+) -> Option<Box<dyn Query>> {
     // analysers that normalise alike give the same words: query each distinct sequence once
-    let mut seen: HashSet<Vec<String>> = HashSet::new();
+    let mut seen: HashSet<Vec<&str>> = HashSet::new();
     let mut per_lang: Vec<Box<dyn Query>> = Vec::new();
+    let field = fields.lang_words;
     for a in analysed {
-        let qualify = a
-            .code
-            .as_ref()
-            .map(|code| format!("{code}{LANG_SEP}"))
-            .unwrap_or_default();
-        let words: Vec<String> = a
-            .tokens
-            .iter()
-            .map(|t| format!("{qualify}{}", t.norm))
-            .collect();
+        let words: Vec<&str> = a.tokens.iter().map(|t| t.norm.as_str()).collect();
         if words.is_empty() || !seen.insert(words.clone()) {
             continue;
         }
-        let field = if a.code.is_some() {
-            fields.lang_words
-        } else {
-            fields.words
-        };
         let n = words.len();
         let queries: Vec<Box<dyn Query>> = words
             .iter()
-            .zip(&a.tokens)
             .enumerate()
-            .map(|(i, (word, t))| {
-                let term = Term::from_field_text(field, word);
-                let q: Box<dyn Query> = match kind {
-                    MatchKind::Prefix if i + 1 == n => {
-                        Box::new(FuzzyTermQuery::new_prefix(term, 0, true))
-                    }
-                    MatchKind::Fuzzy => match typo_distance(t.norm.chars().count()) {
-                        0 => Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
-                        d => Box::new(FuzzyTermQuery::new(term, d, true)),
-                    },
-                    _ => Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+            .map(|(i, word)| {
+                let (distance, prefix) = match kind {
+                    MatchKind::Prefix if i + 1 == n => (0, true),
+                    MatchKind::Fuzzy => (typo_distance(word.chars().count()), false),
+                    _ => (0, false),
                 };
-                q
+                match &a.code {
+                    // a whole word: a term query per language (`langs` is the one asked for,
+                    // when there is one)
+                    _ if distance == 0 && !prefix => any_of(per_language(field, langs, word)),
+                    Some(code) => {
+                        let term = Term::from_field_text(field, &format!("{code}{LANG_SEP}{word}"));
+                        let q: Box<dyn Query> = if prefix {
+                            Box::new(FuzzyTermQuery::new_prefix(term, 0, true))
+                        } else {
+                            Box::new(FuzzyTermQuery::new(term, distance, true))
+                        };
+                        q
+                    }
+                    None => Box::new(AnyLanguageWord {
+                        field,
+                        word: word.to_string(),
+                        distance,
+                        prefix,
+                    }),
+                }
             })
             .collect();
         per_lang.push(all_of(queries));
     }
     (!per_lang.is_empty()).then(|| any_of(per_lang))
+}
+
+/// A word of any language, whole, as a prefix or within an edit distance: the `lang_words`
+/// values `{lang}:{w}` where `w` matches. The language key is passed over and the word's
+/// Levenshtein automaton (tantivy's, as [`FuzzyTermQuery`] builds it) runs on what follows the
+/// first `:`, so an edit never reaches into the language. Every match scores 1, as a
+/// [`FuzzyTermQuery`] does.
+#[derive(Debug, Clone)]
+struct AnyLanguageWord {
+    field: Field,
+    word: String,
+    distance: u8,
+    prefix: bool,
+}
+
+impl Query for AnyLanguageWord {
+    fn weight(&self, _: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        // the query only builds the automaton: its term's field is not read
+        let term = Term::from_field_text(self.field, &self.word);
+        let word = if self.prefix {
+            FuzzyTermQuery::new_prefix(term, self.distance, true)
+        } else {
+            FuzzyTermQuery::new(term, self.distance, true)
+        };
+        let automaton = AfterLanguage(word.automaton()?);
+        Ok(Box::new(AutomatonWeight::<AfterLanguage>::new(
+            self.field, automaton,
+        )))
+    }
+}
+
+/// Runs a word's automaton on what follows the language key of a `lang:word` value. State
+/// `None`: still in the language key.
+struct AfterLanguage(DfaWrapper);
+
+impl tantivy_fst::Automaton for AfterLanguage {
+    type State = Option<u32>;
+
+    fn start(&self) -> Option<u32> {
+        None
+    }
+
+    fn is_match(&self, state: &Option<u32>) -> bool {
+        state.as_ref().is_some_and(|s| self.0.is_match(s))
+    }
+
+    fn can_match(&self, state: &Option<u32>) -> bool {
+        state.as_ref().is_none_or(|s| self.0.can_match(s))
+    }
+
+    fn accept(&self, state: &Option<u32>, byte: u8) -> Option<u32> {
+        match state {
+            None if byte == LANG_SEP as u8 => Some(self.0.start()),
+            None => None,
+            Some(s) => Some(self.0.accept(s, byte)),
+        }
+    }
 }
 
 struct Ranked {

@@ -392,11 +392,11 @@ mod tests {
         let tokens = analyze(Lang::Fr, text);
         doc.add_text(fields.key, "k");
         doc.add_tokens(fields.analysed_field(Lang::Fr), text, &tokens);
-        doc.add_text_with(fields.words, |b| b.push_str("b"));
-        doc.add_text(fields.words, "a");
-        doc.add_text(fields.words, "b");
+        doc.add_text_with(fields.lang_words, |b| b.push_str("b"));
+        doc.add_text(fields.lang_words, "a");
+        doc.add_text(fields.lang_words, "b");
         doc.add_text(fields.exact, "b");
-        doc.add_text(fields.words, "a");
+        doc.add_text(fields.lang_words, "a");
         doc.dedup_since(2);
         let values: Vec<_> = doc.values().collect();
         assert_eq!(values.len(), 5);
@@ -408,8 +408,8 @@ mod tests {
         assert_eq!(
             words,
             [
-                (fields.words, "b"),
-                (fields.words, "a"),
+                (fields.lang_words, "b"),
+                (fields.lang_words, "a"),
                 (fields.exact, "b")
             ]
         );

@@ -11,7 +11,10 @@ use crate::model::{Concept, Term, TermStatus};
 
 /// Version of the schema and of what the fields hold. Bump it whenever either changes; an index
 /// of an older version is rebuilt from its stored concepts on open.
-pub const SCHEMA_VERSION: u32 = 2;
+///
+/// 3: the keyword fields hold each value once, qualified by language (no bare `words`, `exact`
+/// and `status` values; search asks for every language instead).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Separator between a language code and a value in the language-qualified fields.
 pub const LANG_SEP: char = ':';
@@ -31,13 +34,13 @@ pub struct Fields {
     pub analysed: [Field; 7],
     /// Chinese character bigrams.
     pub zh_bigrams: Field,
-    /// Normalised unstemmed words of all terms, for prefix and typo-tolerant search.
-    pub words: Field,
-    /// The same words qualified by language (`fr:hanoi`).
+    /// Normalised unstemmed words of all terms qualified by language (`fr:hanoi`), for prefix and
+    /// typo-tolerant search.
     pub lang_words: Field,
-    /// Whole terms as [`exact_key`], bare and qualified by language.
+    /// Whole terms as [`exact_key`], qualified by language (`fr:hanoï`).
     pub exact: Field,
-    /// Term statuses, bare and qualified by language (`fr:deprecated`).
+    /// Term statuses qualified by language (`fr:deprecated`). Every term has one, so the
+    /// languages of this field's terms are those of the termbase (see `search::languages`).
     pub status: Field,
     /// Every term's analysis, stored, so search ranks candidates without analysing them again
     /// (see [`MatchInfo`]).
@@ -77,7 +80,6 @@ pub fn build_schema() -> (Schema, Fields) {
         "t_zh_bigram",
         text_options(&tokenizer_name(Lang::Zh, Analysis::Bigrams)),
     );
-    let words = b.add_text_field("words", STRING);
     let lang_words = b.add_text_field("lang_words", STRING);
     let exact = b.add_text_field("exact", STRING);
     let status = b.add_text_field("status", STRING);
@@ -89,7 +91,6 @@ pub fn build_schema() -> (Schema, Fields) {
         json,
         analysed,
         zh_bigrams,
-        words,
         lang_words,
         exact,
         status,
@@ -136,24 +137,22 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
     for s in &concept.subject {
         doc.add_text(fields.subject, &exact_key(s));
     }
-    // the keyword fields of the terms: each value once
+    // the keyword fields of the terms: each value once, qualified by language (a search in any
+    // language asks for every language's value)
     let keywords = doc.len();
     for (code, status, exact, tokens) in &analysed {
         for token in tokens {
             doc.add_text_with(fields.lang_words, |b| {
                 let _ = write!(b, "{code}{LANG_SEP}{}", token.norm);
             });
-            doc.add_text(fields.words, &token.norm);
         }
         doc.add_text_with(fields.exact, |b| {
             let _ = write!(b, "{code}{LANG_SEP}{exact}");
         });
-        doc.add_text(fields.exact, exact);
         let status = status.as_str();
         doc.add_text_with(fields.status, |b| {
             let _ = write!(b, "{code}{LANG_SEP}{status}");
         });
-        doc.add_text(fields.status, status);
     }
     doc.dedup_since(keywords);
     doc

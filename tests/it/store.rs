@@ -197,3 +197,95 @@ fn merge_matches_by_id_then_once_by_preferred_term_never_within_the_file() {
         ["bank", "shore"]
     );
 }
+
+/// The keyword fields hold values qualified by language only: a search in any language must
+/// find every language's terms (exact, whole words, prefixes, typos, status filters) as a search
+/// restricted to the term's language does, and an edit never reaches into the language key.
+#[test]
+fn searches_in_any_language_find_each_language_s_terms() {
+    use hexaglot::lang::LangTag;
+    use hexaglot::search::{search, Mode, SearchRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+    let terms: [(&str, &str, &str, TermStatus); 5] = [
+        ("a", "fr", "Convention de Hanoï", TermStatus::Preferred),
+        ("b", "es", "Convención de Hanói", TermStatus::Deprecated),
+        ("c", "en", "Hanoi Convention", TermStatus::Admitted),
+        ("d", "ru", "Ханойская конвенция", TermStatus::Preferred),
+        ("e", "de", "Hanoier Übereinkommen", TermStatus::Preferred),
+    ];
+    store
+        .write(move |txn| {
+            for (id, lang, text, status) in terms {
+                let mut c = Concept::new(id, "test");
+                c.languages
+                    .entry(lang.into())
+                    .or_default()
+                    .terms
+                    .push(Term::new(text, status));
+                txn.put(c.normalize().unwrap())?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let ids = |q: &str, lang: Option<&str>, mode: Mode, statuses: Vec<TermStatus>| {
+        let found = search(
+            &store,
+            &SearchRequest {
+                q: q.into(),
+                lang: lang.map(|l| LangTag::parse(l).unwrap()),
+                mode,
+                statuses,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut ids: Vec<String> = found.hits.iter().map(|h| h.concept.id.clone()).collect();
+        ids.sort();
+        assert_eq!(found.total, ids.len(), "{q} {lang:?} {mode:?}");
+        ids
+    };
+    let none = Vec::new;
+    for (q, mode, any, fr) in [
+        ("convention de hanoï", Mode::Exact, vec!["a"], vec!["a"]),
+        ("CONVENCIÓN DE HANÓI", Mode::Exact, vec!["b"], vec![]),
+        ("convention", Mode::Auto, vec!["a", "c"], vec!["a"]),
+        ("hanoï", Mode::Auto, vec!["a", "b", "c"], vec!["a"]),
+        ("hano", Mode::Prefix, vec!["a", "b", "c", "e"], vec!["a"]),
+        ("ханойск", Mode::Prefix, vec!["d"], vec![]),
+        ("conventoin", Mode::Fuzzy, vec!["a", "b", "c"], vec!["a"]),
+        ("hanoeir", Mode::Fuzzy, vec!["e"], vec![]),
+        ("ханойскя", Mode::Fuzzy, vec!["d"], vec![]),
+        // a short word is matched whole, in every language that has it
+        ("de", Mode::Fuzzy, vec!["a", "b"], vec!["a"]),
+    ] {
+        assert_eq!(
+            ids(q, None, mode, none()),
+            any,
+            "{q} {mode:?} in any language"
+        );
+        assert_eq!(
+            ids(q, Some("fr"), mode, none()),
+            fr,
+            "{q} {mode:?} in French"
+        );
+    }
+    // the typo allowance is the word's (one edit for `xhanoi`), none of it spent on the language
+    assert_eq!(ids("xhanoi", None, Mode::Fuzzy, none()), ["a", "b", "c"]);
+    assert_eq!(
+        ids("xxhanoi", None, Mode::Fuzzy, none()),
+        Vec::<String>::new()
+    );
+    let preferred = || vec![TermStatus::Preferred];
+    assert_eq!(ids("hanoi", None, Mode::Auto, preferred()), ["a"]);
+    assert_eq!(ids("hano", None, Mode::Prefix, preferred()), ["a", "e"]);
+    assert_eq!(
+        ids("hanoi", None, Mode::Auto, vec![TermStatus::Deprecated]),
+        ["b"]
+    );
+    assert_eq!(
+        ids("hanoi", Some("es"), Mode::Auto, preferred()),
+        Vec::<String>::new()
+    );
+    store.close();
+}
