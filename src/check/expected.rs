@@ -20,6 +20,7 @@
 //! elision and spelling allowances are the same as everywhere.
 
 use super::recognizer::{Occurrence, TermRecognizer};
+use crate::lang::is_apostrophe;
 use crate::model::TermStatus;
 
 /// Most words a discontinuous rendering may have between the words of the term, in all.
@@ -117,8 +118,4 @@ fn same_initial_case(written: &str, term: &str) -> bool {
 fn name_goes_on(after: &str) -> bool {
     let rest = after.trim_start_matches([' ', '\u{a0}']);
     rest.len() < after.len() && rest.chars().next().is_some_and(char::is_uppercase)
-}
-
-fn is_apostrophe(c: char) -> bool {
-    matches!(c, '\'' | '’')
 }

@@ -882,9 +882,8 @@ fn check_segment(ctx: &mut Ctx<'_>, src: &str, tgt: &str, seg: &Segment) {
     let id = seg.id.as_str();
     let target = seg.target.as_deref().unwrap_or("");
     let empty_target = target.trim().is_empty();
-    // the source left as it is (the key of both texts, worked out once)
-    let unchanged = std::cell::OnceCell::new();
-    let unchanged = || *unchanged.get_or_init(|| same_text(&seg.source, target));
+    // the target is the source left as it is (both texts keyed once, for two checks)
+    let unchanged = !empty_target && same_text(&seg.source, target);
     let terms = CheckId::ALL[..4].iter().any(|c| ctx.opts.on(*c)) || ctx.opts.include_terms;
     if terms {
         let in_source = ctx.recognise(id, Side::Source, src, &seg.source);
@@ -892,7 +891,7 @@ fn check_segment(ctx: &mut Ctx<'_>, src: &str, tgt: &str, seg: &Segment) {
         ctx.term_usage(id, Side::Target, tgt, target, &in_target);
         // what only the source's concepts lead to matters to term-missing and the term list
         let wanted = ctx.opts.on(CheckId::TermMissing) || ctx.opts.include_terms;
-        if wanted && !empty_target && !unchanged() {
+        if wanted && !empty_target && !unchanged {
             let expected = ctx.expected_in_target(id, tgt, target, &in_source, &in_target);
             if ctx.opts.on(CheckId::TermMissing) {
                 term_missing(ctx, id, tgt, seg, &in_source, &in_target, &expected);
@@ -912,7 +911,7 @@ fn check_segment(ctx: &mut Ctx<'_>, src: &str, tgt: &str, seg: &Segment) {
                 Vec::new(),
                 "the target is empty".to_string(),
             );
-        } else if src != tgt && unchanged() && has_words(&seg.source) {
+        } else if src != tgt && unchanged && has_words(&seg.source) {
             let n = target.chars().count();
             ctx.issue(
                 CheckId::Untranslated,

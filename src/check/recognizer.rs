@@ -235,36 +235,31 @@ impl TermRecognizer {
 
     /// The terms of a concept in a language, preferred first.
     pub fn terms_of(&self, lang: &str, concept: u32) -> Vec<TermRef<'_>> {
-        let Some(p) = self.langs.get(lang) else {
-            return Vec::new();
-        };
-        let Some(&(a, b)) = p.by_concept.get(&concept) else {
-            return Vec::new();
-        };
-        p.terms[a as usize..b as usize]
-            .iter()
-            .map(|t| TermRef {
-                text: &t.text,
-                status: t.status,
-            })
-            .collect()
+        self.refs(lang, |p| &p.terms[entries_of(&p.by_concept, concept)])
     }
 
     /// The short forms of a concept in a language (see [`SHORT_FORM`]).
     pub fn short_forms(&self, lang: &str, concept: u32) -> Vec<TermRef<'_>> {
-        let Some(p) = self.langs.get(lang) else {
-            return Vec::new();
-        };
-        let Some(&(a, b)) = p.shorts_by_concept.get(&concept) else {
-            return Vec::new();
-        };
-        p.shorts[a as usize..b as usize]
-            .iter()
-            .map(|t| TermRef {
-                text: &t.text,
-                status: t.status,
-            })
-            .collect()
+        self.refs(lang, |p| {
+            &p.shorts[entries_of(&p.shorts_by_concept, concept)]
+        })
+    }
+
+    /// The entries `pick` takes from the patterns of `lang`, as the API shows them.
+    fn refs<'s>(
+        &'s self,
+        lang: &str,
+        pick: impl FnOnce(&'s LangPatterns) -> &'s [TermEntry],
+    ) -> Vec<TermRef<'s>> {
+        self.langs.get(lang).map_or(Vec::new(), |p| {
+            pick(p)
+                .iter()
+                .map(|t| TermRef {
+                    text: &t.text,
+                    status: t.status,
+                })
+                .collect()
+        })
     }
 
     /// Every term occurrence in `text` of language `lang` (a normalised primary subtag, `fr`), in
@@ -300,6 +295,13 @@ impl TermRecognizer {
         }
         n
     }
+}
+
+/// Where the entries of `concept` are (in [`LangPatterns::terms`] by `by_concept`, in
+/// [`LangPatterns::shorts`] by `shorts_by_concept`).
+fn entries_of(by: &FxHashMap<u32, (u32, u32)>, concept: u32) -> std::ops::Range<usize> {
+    by.get(&concept)
+        .map_or(0..0, |&(a, b)| a as usize..b as usize)
 }
 
 /// A token of the recogniser: a word of [`analyze`], or one Han character.

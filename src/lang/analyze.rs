@@ -186,7 +186,8 @@ fn is_word_char(c: char) -> bool {
     (is_alphanumeric(c) && !is_han(c)) || is_combining_mark(c) || c == '\u{200C}' || c == '\u{200D}'
 }
 
-fn is_apostrophe(c: char) -> bool {
+/// An apostrophe as the analysis reads one inside a word (*aujourd'hui*, *l’Organisation*).
+pub fn is_apostrophe(c: char) -> bool {
     matches!(c, '\'' | '\u{2019}' | '\u{02BC}')
 }
 

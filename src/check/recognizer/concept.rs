@@ -5,10 +5,10 @@
 //! accent rules), so what counts as a term's word is the same everywhere.
 
 use super::{
-    inflection_of, joinable, no_added_accent, sentence_start, LangPatterns, Occurrence, Piece,
-    TermEntry, TermRecognizer, TermRef, TextWords, NO_ID,
+    entries_of, inflection_of, joinable, no_added_accent, sentence_start, LangPatterns, Occurrence,
+    Piece, TermEntry, TermRecognizer, TermRef, TextWords, NO_ID,
 };
-use crate::lang::Lang;
+use crate::lang::{is_apostrophe, Lang};
 
 /// A term of one concept found by [`TermRecognizer::find_concept`] or
 /// [`TermRecognizer::find_spread`].
@@ -26,6 +26,31 @@ pub struct ConceptMatch<'a> {
 
 /// A candidate term: its entry, whether it is a short form, and its index.
 type Candidate<'a> = (&'a TermEntry, bool, u32);
+
+impl<'a> ConceptMatch<'a> {
+    /// The candidate over `span` (its first and last pieces), as written (no variant), with no
+    /// word inserted.
+    fn new(span: &[Piece], concept: u32, (entry, short_form, term): Candidate<'a>) -> Self {
+        let (first, last) = (&span[0], &span[span.len() - 1]);
+        ConceptMatch {
+            occurrence: Occurrence {
+                start: first.start,
+                end: last.end,
+                byte_start: first.byte_start,
+                byte_end: last.byte_end,
+                concept,
+                term,
+                variant: None,
+            },
+            term: TermRef {
+                text: &entry.text,
+                status: entry.status,
+            },
+            short_form,
+            inserted: 0,
+        }
+    }
+}
 
 impl TermRecognizer {
     /// The allowed terms and short forms of `concept` written in `text` of `lang`, as the
@@ -62,23 +87,10 @@ impl TermRecognizer {
                     i += 1;
                     continue;
                 };
-                out.push(ConceptMatch {
-                    occurrence: Occurrence {
-                        start: pieces[i].start,
-                        end: pieces[last].end,
-                        byte_start: pieces[i].byte_start,
-                        byte_end: pieces[last].byte_end,
-                        concept,
-                        term: index,
-                        variant,
-                    },
-                    term: TermRef {
-                        text: &entry.text,
-                        status: entry.status,
-                    },
-                    short_form,
-                    inserted: 0,
-                });
+                let mut m =
+                    ConceptMatch::new(&pieces[i..=last], concept, (entry, short_form, index));
+                m.occurrence.variant = variant;
+                out.push(m);
                 i = last + 1;
             }
             out
@@ -130,23 +142,10 @@ impl TermRecognizer {
                     let Some((last, inserted @ 1..)) = spread.chain(entry, 1, i, 0) else {
                         continue;
                     };
-                    return Some(ConceptMatch {
-                        occurrence: Occurrence {
-                            start: pieces[i].start,
-                            end: pieces[last].end,
-                            byte_start: pieces[i].byte_start,
-                            byte_end: pieces[last].byte_end,
-                            concept,
-                            term: index,
-                            variant: None,
-                        },
-                        term: TermRef {
-                            text: &entry.text,
-                            status: entry.status,
-                        },
-                        short_form: false,
-                        inserted,
-                    });
+                    let mut m =
+                        ConceptMatch::new(&pieces[i..=last], concept, (entry, false, index));
+                    m.inserted = inserted;
+                    return Some(m);
                 }
             }
             None
@@ -157,16 +156,12 @@ impl TermRecognizer {
 impl LangPatterns {
     /// The allowed terms of a concept, then (`shorts`) its short forms.
     fn candidates(&self, concept: u32, shorts: bool) -> Vec<Candidate<'_>> {
-        let range = |by: &rustc_hash::FxHashMap<u32, (u32, u32)>| {
-            let (a, b) = by.get(&concept).copied().unwrap_or((0, 0));
-            a..b
-        };
-        let terms = range(&self.by_concept)
-            .map(|t| (&self.terms[t as usize], false, t))
+        let terms = entries_of(&self.by_concept, concept)
+            .map(|t| (&self.terms[t], false, t as u32))
             .filter(|(e, _, _)| e.status.is_allowed());
-        let short = range(&self.shorts_by_concept)
+        let short = entries_of(&self.shorts_by_concept, concept)
             .filter(|_| shorts)
-            .map(|t| (&self.shorts[t as usize], true, t));
+            .map(|t| (&self.shorts[t], true, t as u32));
         terms.chain(short).collect()
     }
 
@@ -287,10 +282,6 @@ fn gap_words(gap: &str) -> usize {
 
 fn is_dash(c: char) -> bool {
     matches!(c, '-' | '‐' | '‑' | '–' | '—')
-}
-
-fn is_apostrophe(c: char) -> bool {
-    matches!(c, '\'' | '’')
 }
 
 #[cfg(test)]
