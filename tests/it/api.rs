@@ -579,7 +579,7 @@ async fn stats_count_the_sample_glossary() {
     let (status, body) = get(&app, "/api/v1/stats", None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["concepts"], 54);
-    assert_eq!(body["terms"], 412);
+    assert_eq!(body["terms"], 415);
     assert_eq!(body["units"], 0);
     let sum: u64 = body["languages"]
         .as_object()
@@ -587,7 +587,7 @@ async fn stats_count_the_sample_glossary() {
         .values()
         .map(|l| l["terms"].as_u64().unwrap())
         .sum();
-    assert_eq!(sum, 412);
+    assert_eq!(sum, 415);
     assert_eq!(body["languages"]["fr"]["terms"], 76);
     let (_, page) = get(&app, "/", None).await;
     assert!(

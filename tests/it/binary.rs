@@ -178,7 +178,7 @@ fn restarting_never_loads_the_sample_twice() {
     let csv = std::fs::read_to_string(&out).unwrap();
     assert_eq!(
         csv.lines().count(),
-        1 + 412,
+        1 + 415,
         "a header and one row per term"
     );
     let tbx = hexaglot(&["export", "--lang", "ar", "--data-dir", data]);

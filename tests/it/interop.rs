@@ -52,7 +52,7 @@ fn translate_toolkit_reads_the_tbx_v2_export() {
     );
     assert!(run.status.success(), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("read 54 concepts, 412 terms; 0 problems"),
+        stdout.contains("read 54 concepts, 415 terms; 0 problems"),
         "{stdout}"
     );
 }
