@@ -9,9 +9,10 @@
 //! it: leftmost-longest, non-overlapping, so *Human Rights Council* wins over *human rights*.
 //! The walk stops at the first token with no child, so its cost is one hash lookup per token
 //! plus one per token of each partial match. Texts are read through
-//! [`crate::lang::for_each_token`] (the same tokens, by reference), and each thread remembers
-//! what it worked out of the words and spans it met ([`TextWords`]), so a repeated word costs a
-//! lookup by its surface and a repeated span a lookup of which terms fit it.
+//! [`crate::lang::for_each_segment`] (the tokens of `analyze`, by reference), and each thread
+//! remembers what it worked out of the words and spans it met ([`TextWords`]), so a repeated word
+//! costs one lookup by its surface (it is not normalised again) and a repeated span a lookup of
+//! which terms fit it.
 //!
 //! A stem match alone is not enough (Snowball gives `intern` for *international* and *internal*):
 //! each matched token must differ from the term's token only by an inflectional ending of the
@@ -24,7 +25,8 @@ use std::collections::HashMap;
 use rustc_hash::FxHashMap;
 
 use crate::lang::{
-    analyze, fold_latin_lookalikes, for_each_token, strip_arabic_proclitics, Lang, LangTag, Token,
+    analyze, fold_latin_lookalikes, for_each_segment, strip_arabic_proclitics, Lang, LangTag,
+    Segment, Token,
 };
 use crate::model::{Concept, TermStatus};
 
@@ -49,8 +51,10 @@ pub(crate) struct TermEntry {
     pub concept: u32,
     pub status: TermStatus,
     pub text: Box<str>,
-    /// Normalised forms of the tokens, separated by `' '`.
+    /// Normalised forms of the tokens, one after the other.
     norms: Box<str>,
+    /// Where each token's normalised form ends in `norms`.
+    norm_ends: Box<[u16]>,
     /// Byte spans of the tokens in `text`.
     spans: Box<[(u16, u16)]>,
     /// Where its token ids start in [`LangPatterns::term_ids`]: per token its key's and its
@@ -63,7 +67,12 @@ const NO_ID: u32 = u32::MAX;
 
 impl TermEntry {
     fn norms(&self) -> impl Iterator<Item = &str> {
-        self.norms.split(' ')
+        let mut start = 0;
+        self.norm_ends.iter().map(move |&end| {
+            let norm = &self.norms[start..end as usize];
+            start = end as usize;
+            norm
+        })
     }
 }
 
@@ -289,7 +298,10 @@ impl TermRecognizer {
             n += p.shorts_by_concept.capacity() * (4 + 8 + 1);
             n += p.term_ids.capacity() * 4;
             for t in p.terms.iter().chain(&p.shorts) {
-                n += std::mem::size_of::<TermEntry>() + t.text.len() + t.norms.len();
+                n += std::mem::size_of::<TermEntry>()
+                    + t.text.len()
+                    + t.norms.len()
+                    + 2 * t.norm_ends.len();
                 n += t.spans.len() * 4;
             }
         }
@@ -539,7 +551,12 @@ impl LangPatterns {
             let alt = t.alt.as_deref().map_or(NO_ID, |a| self.intern(a));
             self.term_ids.extend([key, alt]);
         }
-        let norms: Vec<&str> = tokens.iter().map(|t| t.norm.as_str()).collect();
+        let mut norms = String::new();
+        let mut norm_ends = Vec::with_capacity(tokens.len());
+        for t in &tokens {
+            norms.push_str(&t.norm);
+            norm_ends.push(norms.len() as u16);
+        }
         let spans = tokens
             .iter()
             .map(|t| (t.byte_start as u16, t.byte_end as u16))
@@ -548,7 +565,8 @@ impl LangPatterns {
             concept,
             status,
             text: text.into(),
-            norms: norms.join(" ").into(),
+            norms: norms.into(),
+            norm_ends: norm_ends.into(),
             spans,
             ids,
         };
@@ -742,17 +760,15 @@ impl LangPatterns {
                 // a compound of words (联合国 in 联合国大会)
                 let edges = pieces[i].before != 1 && pieces[j].after != 1;
                 if edges && states.iter().any(|&s| !self.groups_at(s).is_empty()) {
-                    // which terms fit depends only on the nodes, the words and whether a
-                    // sentence starts: known after the first time
+                    // which terms fit depends only on the words (the nodes follow from them)
+                    // and whether a sentence starts: known after the first time
                     let span = &pieces[i..=j];
                     let sentence = i == 0 || sentence_start(&text[..span[0].byte_start]);
                     key.clear();
-                    key.push(states.len() as u32);
-                    key.extend_from_slice(&states);
                     key.push(u32::from(sentence));
                     key.extend(span.iter().map(|p| p.shape));
-                    let (a, b) = match words.fits.get(&key[..]) {
-                        Some(&range) => range,
+                    let (a, b) = match words.fits.get(&key) {
+                        Some(range) => range,
                         None => {
                             groups.clear();
                             for &s in &states {
@@ -762,7 +778,7 @@ impl LangPatterns {
                             let a = words.fitted.len() as u32;
                             words.fitted.extend(fitting.iter().map(|f| (f.0, f.1, f.3)));
                             let range = (a, words.fitted.len() as u32);
-                            words.fits.insert(key.as_slice().into(), range);
+                            words.fits.insert(&key, range);
                             range
                         }
                     };
@@ -916,8 +932,8 @@ struct TextWords {
     owner: u64,
     /// When this thread last used it (a count of uses of any of its caches).
     used: u64,
-    /// Token surface → range of its shapes in `shapes`.
-    words: FxHashMap<Box<str>, (u32, u32)>,
+    /// Token surface (its bytes) → range of its shapes in `shapes`.
+    words: ShortKeys<u8, 32>,
     shapes: Vec<Shape>,
     norms: String,
     ids: Vec<u32>,
@@ -928,14 +944,75 @@ struct TextWords {
     last_of: u64,
     /// Buffer for its tokens: (start, byte start, what).
     met: Vec<(usize, usize, Met)>,
-    /// What [`LangPatterns::accept`] found for a span: `[number of nodes, the nodes, sentence
-    /// start (0 or 1), the shapes]` → range in `fitted`.
-    fits: FxHashMap<Box<[u32]>, (u32, u32)>,
+    /// What [`LangPatterns::accept`] found for a span: `[sentence start (0 or 1), the shapes]`
+    /// → range in `fitted` (the nodes the span reaches follow from its shapes' ids).
+    fits: ShortKeys<u32, 6>,
     /// (concept, term, variant) of each fitting term.
     fitted: Vec<(u32, u32, Option<Variant>)>,
 }
 
 const TEXT_WORDS_MAX: usize = 1 << 16;
+
+/// A map from short sequences to ranges that holds keys of up to `N` items in the table itself,
+/// padded with [`Pad::PAD`] (so a look-up follows no pointer and calls no comparison), and longer
+/// keys boxed beside it: the per-word and per-span look-ups of [`TextWords`] are most of the
+/// walk's cost once a thread has met a text's words.
+#[derive(Debug, Default)]
+struct ShortKeys<T: Pad, const N: usize> {
+    short: FxHashMap<[T; N], (u32, u32)>,
+    long: FxHashMap<Box<[T]>, (u32, u32)>,
+}
+
+/// An item no key holds.
+trait Pad: Copy + Eq + std::hash::Hash + std::fmt::Debug {
+    const PAD: Self;
+}
+
+/// `0xFF` never occurs in UTF-8.
+impl Pad for u8 {
+    const PAD: u8 = 0xFF;
+}
+
+/// Shape indexes stay below `u32::MAX` (and the sentence flag is 0 or 1).
+impl Pad for u32 {
+    const PAD: u32 = u32::MAX;
+}
+
+impl<T: Pad, const N: usize> ShortKeys<T, N>
+where
+    [T; N]: std::hash::Hash + Eq,
+{
+    fn padded(key: &[T]) -> [T; N] {
+        let mut out = [T::PAD; N];
+        out[..key.len()].copy_from_slice(key);
+        out
+    }
+
+    fn get(&self, key: &[T]) -> Option<(u32, u32)> {
+        if key.len() <= N {
+            self.short.get(&Self::padded(key)).copied()
+        } else {
+            self.long.get(key).copied()
+        }
+    }
+
+    fn insert(&mut self, key: &[T], value: (u32, u32)) {
+        if key.len() <= N {
+            self.short.insert(Self::padded(key), value);
+        } else {
+            self.long.insert(key.into(), value);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    fn clear(&mut self) {
+        self.short.clear();
+        self.long.clear();
+    }
+}
 
 /// Patterns of fewer terms than this are matched without remembering words across texts.
 const SMALL_PATTERNS: usize = 64;
@@ -1022,15 +1099,30 @@ impl TextWords {
 
     /// The pieces of `text`: [`units`] of its analysis, the same units in the same order.
     fn pieces_of(&mut self, p: &LangPatterns, text: &str, out: &mut Vec<Piece>) {
-        // the analysis, each token looked up by its surface (new ones copied, to be worked out
-        // once the analysis is done: working one out may analyse text)
+        // the analysis, each word looked up by its surface before it is normalised, each token
+        // of a word not known yet by its own (new ones copied, to be worked out once the
+        // analysis is done: working one out may analyse text)
         let mut met = std::mem::take(&mut self.met);
         met.clear();
         let mut fresh = false;
-        for_each_token(p.lang, text, |t| {
+        for_each_segment(p.lang, text, |segment| {
+            let t = match segment {
+                Segment::Word {
+                    start,
+                    byte_start,
+                    surface,
+                } => {
+                    let Some(range) = self.words.get(surface.as_bytes()) else {
+                        return false;
+                    };
+                    met.push((start, byte_start, Met::Known(range)));
+                    return true;
+                }
+                Segment::Token(t) => t,
+            };
             let surface = &text[t.byte_start..t.byte_end];
-            let what = match self.words.get(surface) {
-                Some(&range) => Met::Known(range),
+            let what = match self.words.get(surface.as_bytes()) {
+                Some(range) => Met::Known(range),
                 None => {
                     fresh = true;
                     Met::New {
@@ -1042,6 +1134,7 @@ impl TextWords {
                 }
             };
             met.push((t.start, t.byte_start, what));
+            false
         });
         if fresh {
             for (_, byte_start, what) in &mut met {
@@ -1053,8 +1146,8 @@ impl TextWords {
                 } = what
                 {
                     let surface = &text[*byte_start..*byte_start + *len];
-                    let range = match self.words.get(surface) {
-                        Some(&range) => range,
+                    let range = match self.words.get(surface.as_bytes()) {
+                        Some(range) => range,
                         None => self.learn(p, surface, norm, key, alt),
                     };
                     *what = Met::Known(range);
@@ -1136,7 +1229,7 @@ impl TextWords {
             });
         }
         let range = (first, self.shapes.len() as u32);
-        self.words.insert(surface.into(), range);
+        self.words.insert(surface.as_bytes(), range);
         range
     }
 }
@@ -1433,6 +1526,7 @@ pub fn lang_key(tag: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lang::for_each_token;
 
     #[test]
     fn inflections() {
@@ -1607,11 +1701,31 @@ mod tests {
     }
 
     #[test]
+    fn short_keys_tell_prefixes_and_long_keys_apart() {
+        let mut map = ShortKeys::<u32, 3>::default();
+        let keys: [&[u32]; 6] = [&[], &[1], &[1, 2], &[1, 2, 3], &[1, 2, 3, 4], &[1, 2, 3, 5]];
+        for (k, key) in keys.iter().enumerate() {
+            map.insert(key, (k as u32, 0));
+        }
+        assert_eq!(map.len(), keys.len());
+        for (k, key) in keys.iter().enumerate() {
+            assert_eq!(map.get(key), Some((k as u32, 0)), "{key:?}");
+        }
+        assert_eq!(map.get(&[2]), None);
+        assert_eq!(map.get(&[1, 2, 3, 4, 5]), None);
+        let mut words = ShortKeys::<u8, 32>::default();
+        let long = "международного сотрудничества";
+        words.insert(long.as_bytes(), (7, 8));
+        assert_eq!(words.get(long.as_bytes()), Some((7, 8)));
+        assert_eq!(words.get("международного".as_bytes()), None);
+        map.clear();
+        assert_eq!((map.len(), map.get(&[1])), (0, None));
+    }
+
+    #[test]
     fn small_recognisers_do_not_push_out_the_termbase() {
         let mut all = Vec::new();
-        TextWords::of(&mut all, 100)
-            .words
-            .insert("x".into(), (0, 0));
+        TextWords::of(&mut all, 100).words.insert(b"x", (0, 0));
         for owner in 1..50 {
             TextWords::of(&mut all, owner);
             assert_eq!(TextWords::of(&mut all, 100).words.len(), 1, "{owner}");

@@ -320,6 +320,38 @@ pub struct TokenRef<'a> {
 /// token once (the term recogniser) take them as they come. `f` must not analyse text itself
 /// (the cache is borrowed while it runs).
 pub fn for_each_token(lang: Lang, text: &str, mut f: impl FnMut(TokenRef<'_>)) {
+    for_each_segment(lang, text, |segment| {
+        if let Segment::Token(t) = segment {
+            f(t);
+        }
+        false
+    });
+}
+
+/// What [`for_each_segment`] hands on, in text order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Segment<'a> {
+    /// A word outside Han runs, before it is normalised: its surface is
+    /// `text[byte_start..byte_start + surface.len()]`, and its token, if the analysis keeps
+    /// one, has these offsets and depends on the surface alone.
+    Word {
+        /// Code-point offset of the first character.
+        start: usize,
+        /// Byte offset of the first character.
+        byte_start: usize,
+        /// The word as the text writes it.
+        surface: &'a str,
+    },
+    /// A token of [`analyze`].
+    Token(TokenRef<'a>),
+}
+
+/// [`for_each_token`] for callers that remember what they made of each word's surface (the
+/// term recogniser): every word outside Han runs is first offered as a [`Segment::Word`]; when
+/// `f` returns `true` the caller has taken it as it is and it is not normalised, else its token
+/// follows as a [`Segment::Token`] (none when the analysis drops the word). Han runs are cut
+/// into words first, each handed on as a token. What `f` returns for a token is not read.
+pub fn for_each_segment(lang: Lang, text: &str, mut f: impl FnMut(Segment<'_>) -> bool) {
     let mut char_pos = 0usize;
     let mut byte_pos = 0usize;
     let mut to_char = |byte: usize| -> usize {
@@ -346,7 +378,7 @@ pub fn for_each_token(lang: Lang, text: &str, mut f: impl FnMut(TokenRef<'_>)) {
                 if norm.chars().all(|c| !c.is_alphanumeric()) {
                     continue;
                 }
-                f(TokenRef {
+                f(Segment::Token(TokenRef {
                     start: base_char + word.start,
                     end: base_char + word.end,
                     byte_start: span.byte_start + word.byte_start,
@@ -354,15 +386,22 @@ pub fn for_each_token(lang: Lang, text: &str, mut f: impl FnMut(TokenRef<'_>)) {
                     norm,
                     key: norm,
                     alt: None,
-                });
+                }));
             }
             continue;
         }
         let start = to_char(span.byte_start);
+        if f(Segment::Word {
+            start,
+            byte_start: span.byte_start,
+            surface,
+        }) {
+            continue;
+        }
         let end = to_char(span.byte_end);
         with_normalised(lang, surface, |n| {
             if let Some((norm, key, alt)) = n {
-                f(TokenRef {
+                f(Segment::Token(TokenRef {
                     start,
                     end,
                     byte_start: span.byte_start,
@@ -370,7 +409,7 @@ pub fn for_each_token(lang: Lang, text: &str, mut f: impl FnMut(TokenRef<'_>)) {
                     norm,
                     key,
                     alt: alt.as_deref(),
-                });
+                }));
             }
         });
     }
