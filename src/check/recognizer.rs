@@ -1403,7 +1403,7 @@ fn same_stem(lang: Lang, term: &str, text: &str) -> bool {
         if stem.chars().count() < 2 {
             break;
         }
-        if is_ending(a) && text.strip_prefix(stem).is_some_and(is_ending) {
+        if text.strip_prefix(stem).is_some_and(is_ending) && is_ending(a) {
             return true;
         }
     }
