@@ -260,13 +260,13 @@ fn main() {
     // on a new thread, which has met none of the document's words (its analysis and the
     // recogniser's memory of words and spans start empty), then on this one, which has
     let (found, secs, cpu) =
-        std::thread::scope(|s| s.spawn(|| timed(&recognise_document)).join().unwrap());
+        std::thread::scope(|s| s.spawn(|| timed(recognise_document)).join().unwrap());
     eprintln!(
         "recognition of the document, new thread: {words} words in {secs:.3} s wall, {cpu:.3} s \
          CPU = {:.0} words/s per core of CPU ({found} terms)",
         words as f64 / cpu.max(1e-6)
     );
-    let (found, secs, cpu) = timed(&recognise_document);
+    let (found, secs, cpu) = timed(recognise_document);
     eprintln!(
         "recognition of the document: {words} words in {secs:.3} s wall, {cpu:.3} s CPU = {:.0} \
          words/s per core of CPU ({found} terms)",
