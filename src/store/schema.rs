@@ -15,7 +15,7 @@ use crate::model::{Concept, Term, TermStatus};
 ///
 /// 3: the keyword fields hold each value once, qualified by language (no bare `words`, `exact`
 /// and `status` values; search asks for every language instead). 4: whole terms as hashes
-/// (`exact_hash`) found through buckets (`exact`), not as keys.
+/// (`exact_hash`) found through buckets (`exact`), not as keys; no positions in `t_<lang>`.
 pub const SCHEMA_VERSION: u32 = 4;
 
 /// Name of the fast field of the terms' exact hashes.
@@ -70,11 +70,13 @@ impl Fields {
     }
 }
 
-pub(super) fn text_options(tokenizer: &str) -> TextOptions {
+/// A text field analysed by `tokenizer`, recording `record` (frequencies for BM25; positions
+/// only where phrase queries need them).
+pub(super) fn text_options(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
     TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(tokenizer)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            .set_index_option(record),
     )
 }
 
@@ -88,12 +90,20 @@ pub fn build_schema() -> (Schema, Fields) {
     let analysed = Lang::ALL.map(|lang| {
         b.add_text_field(
             &format!("t_{}", lang.code()),
-            text_options(&tokenizer_name(lang, Analysis::Words)),
+            // no positions: search asks for words, never for phrases of them
+            text_options(
+                &tokenizer_name(lang, Analysis::Words),
+                IndexRecordOption::WithFreqs,
+            ),
         )
     });
     let zh_bigrams = b.add_text_field(
         "t_zh_bigram",
-        text_options(&tokenizer_name(Lang::Zh, Analysis::Bigrams)),
+        // positions: a query's bigrams are a phrase
+        text_options(
+            &tokenizer_name(Lang::Zh, Analysis::Bigrams),
+            IndexRecordOption::WithFreqsAndPositions,
+        ),
     );
     let lang_words = b.add_text_field("lang_words", STRING);
     let exact = b.add_text_field("exact", STRING);

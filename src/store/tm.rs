@@ -30,12 +30,11 @@ use std::thread::JoinHandle;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{AllQuery, TermQuery};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED, STRING,
-};
+use tantivy::schema::{Field, IndexRecordOption, Schema, Value, FAST, STORED, STRING};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use super::exact::{bucket, key_hash, matching_docs};
+use super::schema::text_options;
 use super::{
     analysis_fingerprint, create_index, find_doc, io_err, read_marker, write_marker_version,
     OpenMode, StoreError,
@@ -88,15 +87,6 @@ impl TmFields {
     }
 }
 
-/// A text field analysed by `tokenizer`, with term frequencies (BM25) but no positions.
-fn text_options(tokenizer: &str) -> TextOptions {
-    TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(tokenizer)
-            .set_index_option(IndexRecordOption::WithFreqs),
-    )
-}
-
 fn build_schema() -> (Schema, TmFields) {
     let mut b = Schema::builder();
     let key = b.add_text_field("key", STRING);
@@ -105,12 +95,18 @@ fn build_schema() -> (Schema, TmFields) {
     let text = Lang::ALL.map(|lang| {
         b.add_text_field(
             &format!("s_{}", lang.code()),
-            text_options(&tokenizer_name(lang, Analysis::Words)),
+            text_options(
+                &tokenizer_name(lang, Analysis::Words),
+                IndexRecordOption::WithFreqs,
+            ),
         )
     });
     let zh_bigrams = b.add_text_field(
         "s_zh_bigram",
-        text_options(&tokenizer_name(Lang::Zh, Analysis::Bigrams)),
+        text_options(
+            &tokenizer_name(Lang::Zh, Analysis::Bigrams),
+            IndexRecordOption::WithFreqs,
+        ),
     );
     let exact = b.add_text_field("exact", STRING);
     let exact_hash = b.add_u64_field(EXACT_HASH, FAST);
