@@ -86,8 +86,16 @@ impl FromStr for TermStatus {
 
     /// Reads the five statuses and the usual synonyms of glossary files, case-insensitively.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.trim().to_ascii_lowercase();
-        let status = match lower.as_str() {
+        // lowercased on the stack: every known value is short
+        let trimmed = s.trim();
+        let mut buf = [0u8; 32];
+        let Some(lower) = buf.get_mut(..trimmed.len()) else {
+            return Err(UnknownStatus(s.to_string()));
+        };
+        lower.copy_from_slice(trimmed.as_bytes());
+        lower.make_ascii_lowercase();
+        let lower = std::str::from_utf8(lower).expect("ASCII lowercasing keeps UTF-8 valid");
+        let status = match lower {
             "preferred"
             | "preferredterm-admn-sts"
             | "standardizedterm"
@@ -364,9 +372,31 @@ fn check_fragments(fragments: &[String]) -> Result<(), ConceptError> {
 
 /// `text` trimmed, with runs of whitespace collapsed to one space, in NFC; without copying
 /// when it already is.
-fn collapse_nfc(text: String) -> String {
+/// True when `text` has no whitespace but single spaces between words (what
+/// `split_whitespace` joined with spaces gives back unchanged).
+pub(crate) fn is_collapsed(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.first() == Some(&b' ') || bytes.last() == Some(&b' ') {
+        return false;
+    }
+    let mut after_space = false;
+    for &b in bytes {
+        match b {
+            b' ' if after_space => return false,
+            b' ' => after_space = true,
+            b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => return false,
+            // first bytes of the other white space characters' UTF-8 (U+0085, U+00A0, U+1680,
+            // U+2000–U+205F, U+3000) and of their neighbours: decide by characters
+            0xC2 | 0xE1 | 0xE2 | 0xE3 => return is_collapsed_chars(text),
+            _ => after_space = false,
+        }
+    }
+    true
+}
+
+fn is_collapsed_chars(text: &str) -> bool {
     let mut after_space = true;
-    let collapsed = text.chars().all(|c| {
+    text.chars().all(|c| {
         let ok = if c == ' ' {
             !after_space
         } else {
@@ -374,8 +404,11 @@ fn collapse_nfc(text: String) -> String {
         };
         after_space = c == ' ';
         ok
-    }) && (!after_space || text.is_empty());
-    let text = if collapsed {
+    }) && (!after_space || text.is_empty())
+}
+
+fn collapse_nfc(text: String) -> String {
+    let text = if is_collapsed(&text) {
         text
     } else {
         text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -443,8 +476,22 @@ mod tests {
             "Hano\u{ef} de  l\u{2019}\u{c9}tat",
             "\u{5408}\u{56fd} \u{f900}",
             "\u{627}\u{644}\u{623}\u{645}\u{645}",
+            "a\u{85}b",
+            "a\u{1680}b",
+            "a\u{2009}b",
+            "a\u{2028}b",
+            "a\u{202f}b",
+            "a\u{205f}b",
+            "a\u{b}b",
+            "a\u{c}b",
+            "\u{e9}t\u{e9} \u{2014} l\u{2019}hiver",
+            "\u{3001}\u{3000}",
+            "\u{3001} \u{3001}",
         ] {
-            let slow = nfc(&text.split_whitespace().collect::<Vec<_>>().join(" "));
+            let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(is_collapsed(text), joined == text, "{text:?}");
+            assert_eq!(is_collapsed_chars(text), joined == text, "{text:?}");
+            let slow = nfc(&joined);
             assert_eq!(collapse_nfc(text.to_string()), slow, "{text:?}");
         }
     }

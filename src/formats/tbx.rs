@@ -60,7 +60,7 @@ use rustc_hash::FxHashMap;
 
 use super::{FormatError, FormatIssue, ParsedGlossary, Warning};
 use crate::lang::LangTag;
-use crate::model::{check_name, Concept, Term, TermStatus};
+use crate::model::{check_name, is_collapsed, Concept, Term, TermStatus};
 
 /// Format name used in errors.
 const FORMAT: &str = "tbx";
@@ -211,18 +211,23 @@ enum Slot {
 impl Slot {
     /// The slot of a data category name, compared case-insensitively.
     fn of_category(category: &str) -> Option<Slot> {
-        let slot = match category.to_ascii_lowercase().as_str() {
-            "subjectfield" => Slot::Subject,
-            "definition" => Slot::Definition,
-            "context" | "note" => Slot::Note,
-            "administrativestatus" | "usagestatus" | "normativeauthorization" => Slot::Status,
-            "partofspeech" => Slot::Pos,
-            "grammaticalgender" => Slot::Gender,
-            "termtype" => Slot::TermType,
-            "source" => Slot::Source,
-            _ => return None,
-        };
-        Some(slot)
+        const CATEGORIES: [(&str, Slot); 11] = [
+            ("subjectField", Slot::Subject),
+            ("definition", Slot::Definition),
+            ("context", Slot::Note),
+            ("note", Slot::Note),
+            ("administrativeStatus", Slot::Status),
+            ("usageStatus", Slot::Status),
+            ("normativeAuthorization", Slot::Status),
+            ("partOfSpeech", Slot::Pos),
+            ("grammaticalGender", Slot::Gender),
+            ("termType", Slot::TermType),
+            ("source", Slot::Source),
+        ];
+        CATEGORIES
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(category))
+            .map(|&(_, slot)| slot)
     }
 
     /// True for categories that only describe a term.
@@ -426,14 +431,15 @@ impl<'t, 's> TbxReader<'t, 's> {
                 }
                 Event::End(_) => self.end(reader.buffer_position() as usize)?,
                 Event::Text(t) => {
-                    let text = t.xml10_content();
+                    // between elements (indentation) the text is not looked at
                     if self.stack.is_empty() {
+                        let text = t.xml10_content();
                         if !text.trim().is_empty() {
                             let at = offset + (text.len() - text.trim_start().len());
                             return Err(self.fatal(at, "text outside the root element"));
                         }
                     } else if let Some(c) = &mut self.capture {
-                        append_text(&mut c.text, text);
+                        append_text(&mut c.text, t.xml10_content());
                     }
                 }
                 Event::CData(t) => {
@@ -523,7 +529,7 @@ impl<'t> TbxReader<'t, '_> {
             attributes
                 .iter()
                 .find(|(k, _)| k == key)
-                .map(|(_, v)| v.trim().to_string())
+                .map(|(_, v)| v.trim())
         };
         let local_len = e.local_name().as_ref().len();
         let local: Cow<'t, str> = match &name {
@@ -567,7 +573,7 @@ impl<'t> TbxReader<'t, '_> {
                     Role::Skip
                 } else {
                     let issues_before = self.issues.len();
-                    let id = concept_id(&attr("id").unwrap_or_default());
+                    let id = concept_id(attr("id").unwrap_or_default());
                     if !id.is_empty() {
                         if let Err(err) = check_name("id", &id) {
                             self.issue(offset, err.to_string())?;
@@ -592,7 +598,7 @@ impl<'t> TbxReader<'t, '_> {
                             self.issue(offset, format!("<{name}> without xml:lang"))?;
                             None
                         }
-                        Some(value) => match LangTag::parse(&value) {
+                        Some(value) => match LangTag::parse(value) {
                             Ok(tag) => Some(tag),
                             Err(err) => {
                                 self.issue(offset, err.to_string())?;
@@ -644,31 +650,32 @@ impl<'t> TbxReader<'t, '_> {
             "transacGrp" => Role::Keep,
             "descrip" | "termNote" | "admin" => match attr("type") {
                 Some(category) => {
-                    let what = format!("{local} type=\"{category}\"");
-                    self.category(&category, &what, offset, None)
+                    let what = || format!("{local} type=\"{category}\"");
+                    self.category(category, what, offset, None)
                 }
                 None => {
                     self.tally(offset, format!("<{name}> without a type ignored"));
                     Role::Skip
                 }
             },
-            "note" => self.category("note", "note", offset, None),
+            "note" => self.category("note", || "note".to_string(), offset, None),
             "ref" | "xref" => {
-                let what = match attr("type") {
+                let what = || match attr("type") {
                     Some(t) => format!("{local} type=\"{t}\""),
                     None => local.to_string(),
                 };
-                let role = self.category("source", &what, offset, None);
+                let role = self.category("source", what, offset, None);
                 if let Some(c) = &mut self.capture {
                     // a link without text stands for its target
-                    c.fallback = attr("target");
+                    c.fallback = attr("target").map(str::to_string);
                 }
                 role
             }
             _ if name.contains(':') || Slot::of_category(&local).is_some() => {
                 // DCT: the local name is the category; kept in DCA form when it has no place
-                let what = format!("<{name}>");
-                self.category(&local, &what, offset, Some(attr("target")))
+                let what = || format!("<{name}>");
+                let target = attr("target").map(str::to_string);
+                self.category(&local, what, offset, Some(target))
             }
             _ => {
                 self.tally(offset, format!("unknown element <{name}> kept as is"));
@@ -699,14 +706,14 @@ impl TbxReader<'_, '_> {
     fn category(
         &mut self,
         category: &str,
-        what: &str,
+        what: impl FnOnce() -> String,
         offset: usize,
         dct: Option<Option<String>>,
     ) -> Role {
         let message = match Slot::of_category(category) {
-            None => format!("unknown data category {what} kept as is"),
+            None => format!("unknown data category {} kept as is", what()),
             Some(slot) if slot.term_only() && self.term.is_none() => {
-                format!("{what} outside a term kept as is")
+                format!("{} outside a term kept as is", what())
             }
             Some(slot) => return self.capture(slot, offset),
         };
@@ -800,9 +807,12 @@ impl TbxReader<'_, '_> {
             (Slot::Note, Some(t)) => append(&mut t.note, value),
             (Slot::Note, None) => append(&mut concept.note, value),
             (Slot::Status, Some(t)) => {
-                let status = match value.to_ascii_lowercase().as_str() {
-                    "notrecommended" | "notrecommendedterm-admn-sts" => Ok(TermStatus::Deprecated),
-                    _ => TermStatus::from_str(&value),
+                let not_recommended = ["notRecommended", "notRecommendedTerm-admn-sts"]
+                    .iter()
+                    .any(|v| v.eq_ignore_ascii_case(&value));
+                let status = match not_recommended {
+                    true => Ok(TermStatus::Deprecated),
+                    false => TermStatus::from_str(&value),
                 };
                 match status {
                     Ok(s) => {
@@ -1026,24 +1036,6 @@ fn collapse(text: Cow<'_, str>) -> String {
         return text.into_owned();
     }
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// True when `text` has no whitespace but single spaces between words.
-fn is_collapsed(text: &str) -> bool {
-    let mut after_space = true;
-    for c in text.chars() {
-        if c == ' ' {
-            if after_space {
-                return false;
-            }
-            after_space = true;
-        } else if c.is_whitespace() {
-            return false;
-        } else {
-            after_space = false;
-        }
-    }
-    !after_space || text.is_empty()
 }
 
 /// Adds the text of an event to a captured text, borrowing it while it is the only piece.

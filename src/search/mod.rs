@@ -22,7 +22,9 @@ use tantivy::{Searcher, TantivyDocument, Term};
 
 use crate::lang::{analyze, exact_key, zh_bigrams, Lang, LangTag, Token};
 use crate::model::{Concept, TermStatus};
-use crate::store::{collection_filter, Fields, MatchInfo, Store, StoreError, TermInfo, LANG_SEP};
+use crate::store::{
+    collection_filter, exact_term_query, Fields, MatchInfo, Store, StoreError, TermInfo, LANG_SEP,
+};
 
 /// Longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
@@ -460,7 +462,13 @@ fn filter_queries(fields: &Fields, req: &SearchRequest, langs: &[String]) -> Vec
 
 /// Whole-term matches (NFC + case fold) in any of `langs`.
 fn exact_query(fields: &Fields, q: &str, langs: &[String]) -> Box<dyn Query> {
-    any_of(per_language(fields.exact, langs, &exact_key(q)))
+    let key = exact_key(q);
+    any_of(
+        langs
+            .iter()
+            .map(|lang| -> Box<dyn Query> { Box::new(exact_term_query(fields, lang, &key)) })
+            .collect(),
+    )
 }
 
 /// The alternatives that find candidates for matches of `kind` (beyond exact), flattened so a

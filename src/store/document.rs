@@ -67,9 +67,17 @@ impl Drop for Ticket {
 struct Entry {
     field: Field,
     text: (u32, u32),
-    /// For a pre-tokenised value: its range of [`IndexDoc::tokens`] (else empty and unused).
-    tokens: (u32, u32),
-    pre_tokenized: bool,
+    kind: Kind,
+}
+
+/// What a value is.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Text,
+    /// Pre-tokenised: its range of [`IndexDoc::tokens`].
+    Tokens(u32, u32),
+    /// A number (its text range is empty).
+    U64(u64),
 }
 
 /// One token of a pre-tokenised value.
@@ -118,8 +126,17 @@ impl IndexDoc {
         self.values.push(Entry {
             field,
             text: (start, small(self.text.len())),
-            tokens: (0, 0),
-            pre_tokenized: false,
+            kind: Kind::Text,
+        });
+    }
+
+    /// Adds a number (for a fast field).
+    pub fn add_u64(&mut self, field: Field, value: u64) {
+        let at = small(self.text.len());
+        self.values.push(Entry {
+            field,
+            text: (at, at),
+            kind: Kind::U64(value),
         });
     }
 
@@ -146,8 +163,7 @@ impl IndexDoc {
         self.values.push(Entry {
             field,
             text: text_range,
-            tokens: (first, small(self.tokens.len())),
-            pre_tokenized: true,
+            kind: Kind::Tokens(first, small(self.tokens.len())),
         });
     }
 
@@ -162,7 +178,8 @@ impl IndexDoc {
     }
 
     /// Drops the text values added since the `start`-th that repeat an earlier one of them (same
-    /// field and text: a keyword counts once per document); the others keep their order.
+    /// field and text: a keyword counts once per document); the others keep their order. Only
+    /// text values may have been added since `start`.
     pub fn dedup_since(&mut self, start: usize) {
         let text = &self.text;
         let values = &mut self.values;
@@ -195,17 +212,25 @@ pub struct DocValue<'a> {
 }
 
 impl<'a> DocValue<'a> {
-    /// The value's text.
+    /// The value's text (empty for a number).
     pub fn text(&self) -> &'a str {
         &self.doc.text[range(self.entry.text)]
     }
 
+    /// The number, for a number value.
+    pub fn number(&self) -> Option<u64> {
+        match self.entry.kind {
+            Kind::U64(n) => Some(n),
+            _ => None,
+        }
+    }
+
     /// For a pre-tokenised value, what tantivy indexes.
     pub fn pre_tokenized(&self) -> Option<PreTokenizedString> {
-        if !self.entry.pre_tokenized {
+        let Kind::Tokens(first, end) = self.entry.kind else {
             return None;
-        }
-        let tokens = self.doc.tokens[range(self.entry.tokens)]
+        };
+        let tokens = self.doc.tokens[range((first, end))]
             .iter()
             .map(|t| TantivyToken {
                 offset_from: t.offset_from as usize,
@@ -224,9 +249,10 @@ impl<'a> DocValue<'a> {
 
 impl std::fmt::Debug for DocValue<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.pre_tokenized() {
-            Some(tokens) => f.debug_tuple("Tokens").field(&tokens).finish(),
-            None => f.debug_tuple("Text").field(&self.text()).finish(),
+        match (self.pre_tokenized(), self.number()) {
+            (Some(tokens), _) => f.debug_tuple("Tokens").field(&tokens).finish(),
+            (None, Some(n)) => f.debug_tuple("U64").field(&n).finish(),
+            (None, None) => f.debug_tuple("Text").field(&self.text()).finish(),
         }
     }
 }
@@ -266,10 +292,13 @@ impl<'a> Value<'a> for DocValue<'a> {
     type ObjectIter = std::iter::Empty<(&'a str, DocValue<'a>)>;
 
     fn as_value(&self) -> ReferenceValue<'a, Self> {
-        match self.pre_tokenized() {
-            Some(tokens) => ReferenceValue::Leaf(ReferenceValueLeaf::PreTokStr(Box::new(tokens))),
-            None => ReferenceValue::Leaf(ReferenceValueLeaf::Str(self.text())),
-        }
+        ReferenceValue::Leaf(match self.entry.kind {
+            Kind::Text => ReferenceValueLeaf::Str(self.text()),
+            Kind::U64(n) => ReferenceValueLeaf::U64(n),
+            Kind::Tokens(..) => ReferenceValueLeaf::PreTokStr(Box::new(
+                self.pre_tokenized().expect("a pre-tokenised value"),
+            )),
+        })
     }
 }
 
@@ -369,7 +398,10 @@ mod tests {
             .map(|doc| {
                 let mut plain = TantivyDocument::new();
                 for (field, value) in doc.values() {
-                    plain.add_text(field, value.text());
+                    match value.number() {
+                        Some(n) => plain.add_u64(field, n),
+                        None => plain.add_text(field, value.text()),
+                    }
                 }
                 plain
             })

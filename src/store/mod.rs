@@ -7,6 +7,7 @@
 //! moment leaves the index at the previous or the next commit.
 
 mod document;
+pub mod exact;
 mod schema;
 mod stats;
 pub mod tm;
@@ -25,7 +26,8 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDo
 
 pub use document::{DocValue, DocValues, InFlight, IndexDoc};
 pub use schema::{
-    concept_doc, doc_key, Fields, MatchInfo, TermInfo, TokenKeys, LANG_SEP, SCHEMA_VERSION,
+    concept_doc, doc_key, exact_term_query, Fields, MatchInfo, TermInfo, TokenKeys, LANG_SEP,
+    SCHEMA_VERSION,
 };
 pub use stats::{CollectionStats, Stats};
 pub use warm::WarmFn;

@@ -1,10 +1,11 @@
 //! The termbase schema: one tantivy document per concept.
 
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, STORED, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 
 use super::document::IndexDoc;
+use super::exact::{bucket, key_hash};
 
 use crate::lang::{analyze, exact_key, tokenizer_name, zh_bigrams, Analysis, Lang, Token};
 use crate::model::{Concept, Term, TermStatus};
@@ -13,8 +14,17 @@ use crate::model::{Concept, Term, TermStatus};
 /// of an older version is rebuilt from its stored concepts on open.
 ///
 /// 3: the keyword fields hold each value once, qualified by language (no bare `words`, `exact`
-/// and `status` values; search asks for every language instead).
-pub const SCHEMA_VERSION: u32 = 3;
+/// and `status` values; search asks for every language instead). 4: whole terms as hashes
+/// (`exact_hash`) found through buckets (`exact`), not as keys; no positions in `t_<lang>`.
+pub const SCHEMA_VERSION: u32 = 4;
+
+/// Name of the fast field of the terms' exact hashes.
+pub const EXACT_HASH: &str = "exact_hash";
+
+/// Bits of an exact hash in its bucket term: 4,096 buckets a language, so a segment holds at most
+/// that many `exact` terms per language however many terms it has, and a bucket of a
+/// 100,000-concept termbase some 40 documents to look through.
+pub const EXACT_BUCKET_BITS: u32 = 12;
 
 /// Separator between a language code and a value in the language-qualified fields.
 pub const LANG_SEP: char = ':';
@@ -37,8 +47,13 @@ pub struct Fields {
     /// Normalised unstemmed words of all terms qualified by language (`fr:hanoi`), for prefix and
     /// typo-tolerant search.
     pub lang_words: Field,
-    /// Whole terms as [`exact_key`], qualified by language (`fr:hanoï`).
+    /// Whole terms: the bucket of each distinct [`exact_hash`], qualified by language (`fr:` and
+    /// two characters, [`EXACT_BUCKET_BITS`]); one value per distinct term, so the field's norms
+    /// count the terms.
     pub exact: Field,
+    /// Whole terms: the [`exact_hash`] of each distinct one (a multi-valued fast field; the
+    /// bucket's documents are looked through for it, see [`super::exact`]).
+    pub exact_hash: Field,
     /// Term statuses qualified by language (`fr:deprecated`). Every term has one, so the
     /// languages of this field's terms are those of the termbase (see `search::languages`).
     pub status: Field,
@@ -55,11 +70,13 @@ impl Fields {
     }
 }
 
-pub(super) fn text_options(tokenizer: &str) -> TextOptions {
+/// A text field analysed by `tokenizer`, recording `record` (frequencies for BM25; positions
+/// only where phrase queries need them).
+pub(super) fn text_options(tokenizer: &str, record: IndexRecordOption) -> TextOptions {
     TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(tokenizer)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            .set_index_option(record),
     )
 }
 
@@ -73,15 +90,24 @@ pub fn build_schema() -> (Schema, Fields) {
     let analysed = Lang::ALL.map(|lang| {
         b.add_text_field(
             &format!("t_{}", lang.code()),
-            text_options(&tokenizer_name(lang, Analysis::Words)),
+            // no positions: search asks for words, never for phrases of them
+            text_options(
+                &tokenizer_name(lang, Analysis::Words),
+                IndexRecordOption::WithFreqs,
+            ),
         )
     });
     let zh_bigrams = b.add_text_field(
         "t_zh_bigram",
-        text_options(&tokenizer_name(Lang::Zh, Analysis::Bigrams)),
+        // positions: a query's bigrams are a phrase
+        text_options(
+            &tokenizer_name(Lang::Zh, Analysis::Bigrams),
+            IndexRecordOption::WithFreqsAndPositions,
+        ),
     );
     let lang_words = b.add_text_field("lang_words", STRING);
     let exact = b.add_text_field("exact", STRING);
+    let exact_hash = b.add_u64_field(EXACT_HASH, FAST);
     let status = b.add_text_field("status", STRING);
     let match_info = b.add_text_field("match_info", STORED);
     let fields = Fields {
@@ -93,6 +119,7 @@ pub fn build_schema() -> (Schema, Fields) {
         zh_bigrams,
         lang_words,
         exact,
+        exact_hash,
         status,
         match_info,
     };
@@ -140,22 +167,48 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
     // the keyword fields of the terms: each value once, qualified by language (a search in any
     // language asks for every language's value)
     let keywords = doc.len();
-    for (code, status, exact, tokens) in &analysed {
+    for (code, status, _, tokens) in &analysed {
         for token in tokens {
             doc.add_text_with(fields.lang_words, |b| {
                 let _ = write!(b, "{code}{LANG_SEP}{}", token.norm);
             });
         }
-        doc.add_text_with(fields.exact, |b| {
-            let _ = write!(b, "{code}{LANG_SEP}{exact}");
-        });
         let status = status.as_str();
         doc.add_text_with(fields.status, |b| {
             let _ = write!(b, "{code}{LANG_SEP}{status}");
         });
     }
     doc.dedup_since(keywords);
+    // whole terms: each distinct one's hash, and its bucket (distinct terms may share one)
+    let mut hashes: Vec<u64> = Vec::with_capacity(analysed.len());
+    for (code, _, exact, _) in &analysed {
+        let hash = exact_hash(code, exact);
+        if hashes.contains(&hash) {
+            continue;
+        }
+        hashes.push(hash);
+        doc.add_text_with(fields.exact, |b| {
+            let _ = write!(b, "{code}{LANG_SEP}{}", bucket(hash, EXACT_BUCKET_BITS));
+        });
+        doc.add_u64(fields.exact_hash, hash);
+    }
     doc
+}
+
+/// The hash of a whole term: language key and [`exact_key`] of the text.
+pub fn exact_hash(code: &str, exact_key: &str) -> u64 {
+    key_hash(code, exact_key)
+}
+
+/// The query for the terms of language `code` whose [`exact_key`] is `exact_key`: the hash's
+/// bucket, looked through for the hash, scored as a term query on the key would be.
+pub fn exact_term_query(fields: &Fields, code: &str, exact_key: &str) -> super::exact::ExactQuery {
+    let hash = exact_hash(code, exact_key);
+    let term = tantivy::Term::from_field_text(
+        fields.exact,
+        &format!("{code}{LANG_SEP}{}", bucket(hash, EXACT_BUCKET_BITS)),
+    );
+    super::exact::ExactQuery::new(term, EXACT_HASH, hash)
 }
 
 /// One line of the stored match info: `lang TAB status TAB exact-key TAB tokens TAB bigrams TAB

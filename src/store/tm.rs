@@ -30,11 +30,11 @@ use std::thread::JoinHandle;
 use serde::{Deserialize, Serialize};
 use tantivy::collector::DocSetCollector;
 use tantivy::query::{AllQuery, TermQuery};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED, STRING,
-};
+use tantivy::schema::{Field, IndexRecordOption, Schema, Value, FAST, STORED, STRING};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
+use super::exact::{bucket, key_hash, matching_docs};
+use super::schema::text_options;
 use super::{
     analysis_fingerprint, create_index, find_doc, io_err, read_marker, write_marker_version,
     OpenMode, StoreError,
@@ -87,15 +87,6 @@ impl TmFields {
     }
 }
 
-/// A text field analysed by `tokenizer`, with term frequencies (BM25) but no positions.
-fn text_options(tokenizer: &str) -> TextOptions {
-    TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default()
-            .set_tokenizer(tokenizer)
-            .set_index_option(IndexRecordOption::WithFreqs),
-    )
-}
-
 fn build_schema() -> (Schema, TmFields) {
     let mut b = Schema::builder();
     let key = b.add_text_field("key", STRING);
@@ -104,12 +95,18 @@ fn build_schema() -> (Schema, TmFields) {
     let text = Lang::ALL.map(|lang| {
         b.add_text_field(
             &format!("s_{}", lang.code()),
-            text_options(&tokenizer_name(lang, Analysis::Words)),
+            text_options(
+                &tokenizer_name(lang, Analysis::Words),
+                IndexRecordOption::WithFreqs,
+            ),
         )
     });
     let zh_bigrams = b.add_text_field(
         "s_zh_bigram",
-        text_options(&tokenizer_name(Lang::Zh, Analysis::Bigrams)),
+        text_options(
+            &tokenizer_name(Lang::Zh, Analysis::Bigrams),
+            IndexRecordOption::WithFreqs,
+        ),
     );
     let exact = b.add_text_field("exact", STRING);
     let exact_hash = b.add_u64_field(EXACT_HASH, FAST);
@@ -136,32 +133,13 @@ pub fn unit_key(collection: &str, id: &str) -> String {
 /// their content id, so a collision cannot give a wrong answer. The hash is part of the schema:
 /// changing it needs a [`TM_SCHEMA_VERSION`] bump.
 pub fn exact_hash(primary: &str, text: &str) -> u64 {
-    // FNV-1a over the language, a separator and the key, then MurmurHash3's finaliser to spread
-    // it over all 64 bits
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    };
-    eat(primary.as_bytes());
-    eat(&[0x1f]);
-    eat(exact_key(&strip_codes(text)).as_bytes());
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^= h >> 33;
-    h
+    key_hash(primary, &exact_key(&strip_codes(text)))
 }
 
 /// The `exact` term of an [`exact_hash`]: its low 16 bits in three characters. Every segment
 /// holds at most 65,536 of them, however many units it has.
 pub fn exact_bucket(hash: u64) -> String {
-    const DIGITS: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
-    (0..3)
-        .map(|i| char::from(DIGITS[((hash >> (6 * i)) & if i == 2 { 15 } else { 63 }) as usize]))
-        .collect()
+    bucket(hash, 16)
 }
 
 /// The committed documents of `collections` (all when empty) with a variant of exact hash
@@ -173,21 +151,15 @@ pub fn exact_docs(
     hash: u64,
     collections: &[String],
 ) -> Result<Vec<tantivy::DocAddress>, StoreError> {
-    use tantivy::{DocSet, TERMINATED};
+    use tantivy::DocSet;
     let term = Term::from_field_text(fields.exact, &exact_bucket(hash));
     let mut out = Vec::new();
     for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-        let index = segment.inverted_index(fields.exact)?;
-        let Some(mut postings) = index
-            .read_postings(&term, IndexRecordOption::Basic)
-            .map_err(tantivy::TantivyError::from)?
-        else {
+        let docs = matching_docs(segment, &term, EXACT_HASH, hash)?;
+        if docs.is_empty() {
             continue;
-        };
-        let Some(column) = segment.fast_fields().column_opt::<u64>(EXACT_HASH)? else {
-            continue;
-        };
-        // the collections' postings, advanced along with the bucket's (both in doc order)
+        }
+        // the collections' postings, advanced along with the documents (both in doc order)
         let mut wanted = Vec::with_capacity(collections.len());
         if !collections.is_empty() {
             let index = segment.inverted_index(fields.collection)?;
@@ -204,17 +176,14 @@ pub fn exact_docs(
                 continue;
             }
         }
-        let mut doc = postings.doc();
-        while doc != TERMINATED {
+        for doc in docs {
             if segment
                 .alive_bitset()
                 .is_none_or(|alive| alive.is_alive(doc))
-                && column.values_for_doc(doc).any(|v| v == hash)
                 && (collections.is_empty() || wanted.iter_mut().any(|p| p.seek(doc) == doc))
             {
                 out.push(tantivy::DocAddress::new(ord as u32, doc));
             }
-            doc = postings.advance();
         }
     }
     Ok(out)

@@ -289,3 +289,59 @@ fn searches_in_any_language_find_each_language_s_terms() {
     );
     store.close();
 }
+
+/// Whole terms are found through buckets of their hashes: an exact search finds the concept whose
+/// term it is, never one whose term only shares the bucket, and counts only the first.
+#[test]
+fn exact_search_tells_apart_terms_that_share_a_bucket() {
+    use hexaglot::lang::exact_key;
+    use hexaglot::search::{search, Mode, SearchRequest};
+    use hexaglot::store::exact::{bucket, key_hash};
+    // terms of one language whose hashes fall in one bucket
+    let bucket_of = |text: &str| bucket(key_hash("en", &exact_key(text)), 12);
+    let first = "shared bucket 0".to_string();
+    let others: Vec<String> = (1..200_000)
+        .map(|i| format!("shared bucket {i}"))
+        .filter(|t| bucket_of(t) == bucket_of(&first))
+        .take(3)
+        .collect();
+    assert_eq!(others.len(), 3, "no terms share a bucket");
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+    let texts: Vec<String> = std::iter::once(first.clone()).chain(others).collect();
+    let all = texts.clone();
+    store
+        .write(move |txn| {
+            for (i, text) in all.iter().enumerate() {
+                txn.put(concept(&format!("c{i}"), text))?;
+            }
+            // one concept with two of the terms
+            let mut both = concept("both", &all[1]);
+            both.languages
+                .get_mut("en")
+                .unwrap()
+                .terms
+                .push(Term::new(&all[2], TermStatus::Admitted));
+            txn.put(both.normalize().unwrap())
+        })
+        .unwrap();
+    for (i, text) in texts.iter().enumerate() {
+        let found = search(
+            &store,
+            &SearchRequest {
+                q: text.to_uppercase(),
+                mode: Mode::Exact,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let mut ids: Vec<&str> = found.hits.iter().map(|h| h.concept.id.as_str()).collect();
+        ids.sort();
+        let want: Vec<String> = match i {
+            1 | 2 => vec!["both".to_string(), format!("c{i}")],
+            _ => vec![format!("c{i}")],
+        };
+        assert_eq!(ids, want, "{text}");
+        assert_eq!(found.total, want.len(), "{text}");
+    }
+}
