@@ -141,7 +141,7 @@ pub fn import_tmx(
 
 /// A unit of a file (with the units the file is estimated to hold), or the reader's verdict.
 enum Feed {
-    Unit(TranslationUnit, u64),
+    Unit(Box<TranslationUnit>, u64),
     /// `true` when the file is accepted.
     End(bool),
 }
@@ -167,7 +167,7 @@ pub fn import_tmx_file(
                 let read = read_tmx_each(&file, |unit, at| {
                     done += 1;
                     let estimate = (done as f64 * at.len as f64 / at.offset.max(1) as f64) as u64;
-                    match feed.send(Feed::Unit(unit, estimate.max(done))) {
+                    match feed.send(Feed::Unit(Box::new(unit), estimate.max(done))) {
                         Ok(()) => ControlFlow::Continue(()),
                         // the transaction has failed and gone
                         Err(_) => ControlFlow::Break(()),
@@ -182,7 +182,7 @@ pub fn import_tmx_file(
                 source,
             })?;
         let units = std::iter::from_fn(move || match fed.recv() {
-            Ok(Feed::Unit(unit, estimate)) => Some(Ok((unit, estimate))),
+            Ok(Feed::Unit(unit, estimate)) => Some(Ok((*unit, estimate))),
             Ok(Feed::End(true)) => None,
             // refused (the reader's error is the answer) or the reader is gone
             Ok(Feed::End(false)) | Err(_) => {
@@ -264,12 +264,12 @@ fn apply_units(
             fresh,
             |(unit, content_id)| match snapshot.duplicate_of(&unit, &content_id)? {
                 Some(id) => Ok(Prepared::Duplicate(id)),
-                None if write => Ok(Prepared::New(snapshot.prepare(unit)?)),
+                None if write => Ok(Prepared::New(Box::new(snapshot.prepare(unit)?))),
                 None => Ok(Prepared::Counted(unit.id)),
             },
             |prepared| {
                 if let Some(report) = &progress {
-                    if done % PROGRESS_EVERY == 0 {
+                    if done.is_multiple_of(PROGRESS_EVERY) {
                         report(done as u64, total.get().max(done as u64));
                     }
                 }
@@ -277,7 +277,7 @@ fn apply_units(
                 match prepared {
                     Prepared::New(p) => {
                         counts.added += 1;
-                        keep.insert(txn.put_prepared(p)?.id);
+                        keep.insert(txn.put_prepared(*p)?.id);
                     }
                     Prepared::Counted(id) => {
                         counts.added += 1;
@@ -310,7 +310,7 @@ fn apply_units(
 /// What an import thread made of one unit of a file.
 enum Prepared {
     /// Not stored yet: its document, to store.
-    New(PreparedUnit),
+    New(Box<PreparedUnit>),
     /// Not stored yet, and a dry run: its id.
     Counted(String),
     /// The id of the stored unit with the same texts.
