@@ -140,51 +140,6 @@ pub fn exact_key(text: &str) -> String {
     out
 }
 
-/// The full case folding of `c` when it is a single character known without a table lookup:
-/// ASCII, the [`fold_inert`] ranges, the Latin-1 symbols and capitals, and the basic Cyrillic
-/// capitals; `None` means "look it up".
-fn fold_simple(c: char) -> Option<char> {
-    let u = c as u32;
-    let folded = match u {
-        0x41..=0x5A | 0xC0..=0xD6 | 0xD8..=0xDE | 0x410..=0x42F => u + 0x20,
-        0x400..=0x40F => u + 0x50,
-        0xA0..=0xB4 | 0xB6..=0xBF | 0xD7 => u,
-        _ if c.is_ascii() || fold_inert(c) => u,
-        _ => return None,
-    };
-    char::from_u32(folded)
-}
-
-/// The bytes of [`exact_key`]`(text)` handed to `eat` one by one without building the key, when
-/// every character of `text` is one that NFC leaves alone ([`nfc_inert`]) and whose case folding
-/// is known without a table ([`fold_simple`]; the run of UN texts); `false`, with nothing
-/// eaten, otherwise.
-pub fn exact_key_bytes(text: &str, mut eat: impl FnMut(u8)) -> bool {
-    if !text
-        .chars()
-        .all(|c| c.is_ascii() || (nfc_inert(c) && fold_simple(c).is_some()))
-    {
-        return false;
-    }
-    // such characters compose to themselves and fold to one such character, so the key is the
-    // text's words folded character by character, one space between them
-    let mut utf8 = [0u8; 4];
-    for (i, word) in text.split_whitespace().enumerate() {
-        if i > 0 {
-            eat(b' ');
-        }
-        for c in word.chars() {
-            if c.is_ascii() {
-                eat(c.to_ascii_lowercase() as u8);
-            } else {
-                let folded = fold_simple(c).unwrap_or(c);
-                folded.encode_utf8(&mut utf8).bytes().for_each(&mut eat);
-            }
-        }
-    }
-    true
-}
-
 /// Removes combining marks after canonical decomposition (`Hanoï` → `Hanoi`, `á` → `a`).
 pub fn fold_diacritics(text: &str) -> String {
     if text.is_ascii() {
@@ -906,16 +861,6 @@ mod tests {
                 );
             }
             assert_eq!(case_fold(&one), caseless::default_case_fold_str(&one));
-            if let Some(folded) = fold_simple(c) {
-                assert_eq!(
-                    folded.to_string(),
-                    caseless::default_case_fold_str(&one),
-                    "U+{:04X}",
-                    c as u32
-                );
-                // what `exact_key_bytes` relies on: an inert character folds to an inert one
-                assert!(!nfc_inert(c) || nfc_inert(folded), "U+{:04X}", c as u32);
-            }
         }
     }
 

@@ -11,8 +11,8 @@ mod tag;
 mod tokenizer;
 
 pub use analyze::{
-    analyze, exact_key, exact_key_bytes, fold_diacritics, for_each_bigram_key, for_each_key,
-    for_each_token, is_apostrophe, nfc, search_fold, zh_bigrams, Token, TokenRef,
+    analyze, exact_key, fold_diacritics, for_each_bigram_key, for_each_key, for_each_token,
+    is_apostrophe, nfc, search_fold, zh_bigrams, Token, TokenRef,
 };
 pub use arabic::strip_proclitics as strip_arabic_proclitics;
 pub use cyrillic::fold_latin_lookalikes;

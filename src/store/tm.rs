@@ -40,9 +40,7 @@ use super::{
     OpenMode, StoreError,
 };
 use crate::formats::tmx::{strip_codes, unit_content_id};
-use crate::lang::{
-    exact_key, exact_key_bytes, register_tokenizers, tokenizer_name, Analysis, Lang, LangTag,
-};
+use crate::lang::{exact_key, register_tokenizers, tokenizer_name, Analysis, Lang, LangTag};
 use crate::model::TranslationUnit;
 
 /// Version of the TM schema; bump it when the fields or what they hold change. 2: the text
@@ -148,10 +146,7 @@ pub fn exact_hash(primary: &str, text: &str) -> u64 {
     };
     eat(primary.as_bytes());
     eat(&[0x1f]);
-    let plain = !text.contains('{');
-    if !(plain && exact_key_bytes(text, |b| eat(&[b]))) {
-        eat(exact_key(&strip_codes(text)).as_bytes());
-    }
+    eat(exact_key(&strip_codes(text)).as_bytes());
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
@@ -899,44 +894,6 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::{exact_bucket, exact_hash};
-    use crate::formats::tmx::strip_codes;
-    use crate::lang::exact_key;
-
-    #[test]
-    fn exact_hashes_are_those_of_the_exact_key() {
-        // the hash as first written: always through the built key
-        let by_key = |primary: &str, text: &str| {
-            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-            let key = exact_key(&strip_codes(text));
-            for &b in [primary.as_bytes(), &[0x1f], key.as_bytes()]
-                .concat()
-                .iter()
-            {
-                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-            }
-            h ^= h >> 33;
-            h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-            h ^= h >> 33;
-            h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-            h ^ (h >> 33)
-        };
-        for text in [
-            "Human Rights  Council",
-            " The {1}General{/1} Assembly\t",
-            "STRASSE Straße",
-            "Ｇｅｎｅｒａｌ ＡＳＳＥＭＢＬＹ",
-            "État  ÉTAT état",
-            "Генеральная  АССАМБЛЕЯ ЁЖ Ѐ",
-            "À L'ÉTAT « Ñ » µ ×",
-            "الأمم المتحدة ١٢",
-            "联合国大会　第七十届会议",
-            "e\u{0301}tat",
-            "\u{00A0}non\u{00A0}breaking",
-            "",
-        ] {
-            assert_eq!(exact_hash("en", text), by_key("en", text), "{text:?}");
-        }
-    }
 
     #[test]
     fn exact_hashes_tell_languages_apart_and_buckets_are_16_bits() {
