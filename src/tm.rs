@@ -5,9 +5,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 
+use std::ops::ControlFlow;
+
 use crate::export::ExportError;
-use crate::formats::tmx::{unit_content_id, ParsedTmx, TmxWriter};
-use crate::import::{ImportMode, ImportOptions, ImportReport, Progress, UnitCounts};
+use crate::formats::tmx::{read_tmx_each, unit_content_id, ParsedTmx, TmxWriter};
+use crate::formats::Warning;
+use crate::import::{ImportError, ImportMode, ImportOptions, ImportReport, Progress, UnitCounts};
 use crate::lang::{nfc, LangTag};
 use crate::model::{check_name, now_rfc3339, TranslationUnit};
 use crate::store::tm::{variant_lang, PreparedUnit, TmStore, TmTxn};
@@ -19,6 +22,8 @@ const PROGRESS_EVERY: usize = 10_000;
 const CHUNK: usize = 64;
 /// Imports of fewer units are prepared on the writer thread alone.
 const PARALLEL_FROM: usize = 2 * CHUNK;
+/// Units read ahead of the transaction.
+const FEED_DEPTH: usize = 512;
 
 /// A unit from a client or file made canonical: collection set, id checked (derived from the
 /// content when empty), variant keys normalised (`FR-ca` → `fr`, a second region of a language
@@ -128,50 +133,151 @@ pub fn import_tmx(
     let ParsedTmx {
         units, warnings, ..
     } = parsed;
+    let total = units.len() as u64;
+    let feed = units.into_iter().map(move |unit| Ok((unit, total)));
+    let counts = apply_units(tm, feed, opts, origin, progress)?;
+    Ok(report(opts, counts, warnings))
+}
+
+/// A unit of a file (with the units the file is estimated to hold), or the reader's verdict.
+enum Feed {
+    Unit(Box<TranslationUnit>, u64),
+    /// `true` when the file is accepted.
+    End(bool),
+}
+
+/// Reads a TMX file and applies it like [`import_tmx`], streaming: the units go into the
+/// transaction as they are read (reading, preparing and indexing overlap; the units are not all
+/// held at once), and a problem found later in the file rolls back what was written, so the file
+/// is imported whole or not at all. The file's bytes are freed once read.
+pub fn import_tmx_file(
+    tm: &TmStore,
+    file: Vec<u8>,
+    opts: &ImportOptions,
+    origin: Option<&str>,
+    progress: Option<Progress>,
+) -> Result<ImportReport, ImportError> {
+    let (feed, fed) = std::sync::mpsc::sync_channel::<Feed>(FEED_DEPTH);
+    std::thread::scope(|scope| {
+        let reader = std::thread::Builder::new()
+            .name("import-tmx".into())
+            .spawn_scoped(scope, move || {
+                crate::priority::lower_this_thread();
+                let mut done = 0u64;
+                let read = read_tmx_each(&file, |unit, at| {
+                    done += 1;
+                    let estimate = (done as f64 * at.len as f64 / at.offset.max(1) as f64) as u64;
+                    match feed.send(Feed::Unit(Box::new(unit), estimate.max(done))) {
+                        Ok(()) => ControlFlow::Continue(()),
+                        // the transaction has failed and gone
+                        Err(_) => ControlFlow::Break(()),
+                    }
+                });
+                drop(file);
+                let _ = feed.send(Feed::End(read.is_ok()));
+                read
+            })
+            .map_err(|source| StoreError::Io {
+                path: "import-tmx thread".into(),
+                source,
+            })?;
+        let units = std::iter::from_fn(move || match fed.recv() {
+            Ok(Feed::Unit(unit, estimate)) => Some(Ok((*unit, estimate))),
+            Ok(Feed::End(true)) => None,
+            // refused (the reader's error is the answer) or the reader is gone
+            Ok(Feed::End(false)) | Err(_) => {
+                Some(Err(StoreError::Rejected("the file was refused".into())))
+            }
+        });
+        let written = apply_units(tm, units, opts, origin, progress);
+        let parsed = match reader.join() {
+            Ok(read) => read?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Ok(report(opts, written?, parsed.warnings))
+    })
+}
+
+/// The report of a TMX import that went through, logged.
+fn report(opts: &ImportOptions, counts: UnitCounts, warnings: Vec<Warning>) -> ImportReport {
+    tracing::info!(
+        collection = %opts.collection,
+        format = "tmx",
+        added = counts.added,
+        duplicates = counts.duplicates,
+        dry_run = opts.dry_run,
+        "import"
+    );
+    ImportReport {
+        format: "tmx",
+        collection: opts.collection.clone(),
+        mode: opts.mode,
+        dry_run: opts.dry_run,
+        concepts: Default::default(),
+        units: counts,
+        warnings,
+    }
+}
+
+/// Applies the units of `feed` (each with the units the file is estimated to hold; an `Err`
+/// refuses the file) to `opts.collection` in one transaction, as [`import_tmx`] says.
+fn apply_units(
+    tm: &TmStore,
+    feed: impl Iterator<Item = Result<(TranslationUnit, u64), StoreError>> + Send + 'static,
+    opts: &ImportOptions,
+    origin: Option<&str>,
+    progress: Option<Progress>,
+) -> Result<UnitCounts, StoreError> {
     let opts_c = opts.clone();
     let origin = origin.map(str::to_string);
-    let counts = tm.write(move |txn| {
-        let total = units.len() as u64;
-        let mut counts = UnitCounts::default();
-        let mut in_file: HashSet<String> = HashSet::with_capacity(units.len());
-        let mut keep: HashSet<String> = HashSet::with_capacity(units.len());
+    tm.write(move |txn| {
         let write = !opts_c.dry_run;
+        let mut in_file: HashSet<String> = HashSet::new();
+        let mut repeated = 0u64;
+        // the units the file is estimated to hold, for progress
+        let total = std::cell::Cell::new(0u64);
         // a unit repeated in the file is counted and not looked at again
-        let mut fresh = Vec::with_capacity(units.len());
-        for mut unit in units {
+        let fresh = feed.filter_map(|item| {
+            let (mut unit, estimate) = match item {
+                Ok(item) => item,
+                Err(e) => return Some(Err(e)),
+            };
+            total.set(estimate);
             unit.collection = opts_c.collection.clone();
             if unit.origin.is_none() {
                 unit.origin = origin.clone();
             }
             let content_id = unit_content_id(&unit.variants);
             if in_file.insert(content_id.clone()) {
-                fresh.push((unit, content_id));
+                Some(Ok((unit, content_id)))
             } else {
-                counts.duplicates += 1;
+                repeated += 1;
+                None
             }
-        }
-        drop(in_file);
+        });
         // the rest are looked up and prepared on every core, and stored here in file order
         let snapshot = txn.snapshot();
-        let mut done = counts.duplicates as usize;
+        let mut counts = UnitCounts::default();
+        let mut keep: HashSet<String> = HashSet::new();
+        let mut done = 0usize;
         prepare_in_order(
             fresh,
             |(unit, content_id)| match snapshot.duplicate_of(&unit, &content_id)? {
                 Some(id) => Ok(Prepared::Duplicate(id)),
-                None if write => Ok(Prepared::New(snapshot.prepare(unit)?)),
+                None if write => Ok(Prepared::New(Box::new(snapshot.prepare(unit)?))),
                 None => Ok(Prepared::Counted(unit.id)),
             },
             |prepared| {
                 if let Some(report) = &progress {
-                    if done % PROGRESS_EVERY == 0 {
-                        report(done as u64, total);
+                    if done.is_multiple_of(PROGRESS_EVERY) {
+                        report(done as u64, total.get().max(done as u64));
                     }
                 }
                 done += 1;
                 match prepared {
                     Prepared::New(p) => {
                         counts.added += 1;
-                        keep.insert(txn.put_prepared(p)?.id);
+                        keep.insert(txn.put_prepared(*p)?.id);
                     }
                     Prepared::Counted(id) => {
                         counts.added += 1;
@@ -185,8 +291,10 @@ pub fn import_tmx(
                 Ok(())
             },
         )?;
+        counts.duplicates += repeated;
+        let all = counts.added + counts.duplicates;
         if let Some(report) = &progress {
-            report(total, total);
+            report(all, all);
         }
         if opts_c.mode == ImportMode::Replace && write {
             for id in txn.ids_in(&opts_c.collection)? {
@@ -196,30 +304,13 @@ pub fn import_tmx(
             }
         }
         Ok(counts)
-    })?;
-    tracing::info!(
-        collection = %opts.collection,
-        format = "tmx",
-        added = counts.added,
-        duplicates = counts.duplicates,
-        dry_run = opts.dry_run,
-        "import"
-    );
-    Ok(ImportReport {
-        format: "tmx",
-        collection: opts.collection.clone(),
-        mode: opts.mode,
-        dry_run: opts.dry_run,
-        concepts: Default::default(),
-        units: counts,
-        warnings,
     })
 }
 
 /// What an import thread made of one unit of a file.
 enum Prepared {
     /// Not stored yet: its document, to store.
-    New(PreparedUnit),
+    New(Box<PreparedUnit>),
     /// Not stored yet, and a dry run: its id.
     Counted(String),
     /// The id of the stored unit with the same texts.
@@ -227,10 +318,11 @@ enum Prepared {
 }
 
 /// Runs `prepare` over `items` on every core, `CHUNK` items at a time, and hands the results to
-/// `store` on this thread in the order of `items`; the first error stops everything and is
-/// returned. Each thread is at most two chunks ahead of `store`, so memory stays bounded.
+/// `store` on this thread in the order of `items`, as they come (`items` may still be being
+/// read); the first error, of `items` or of either function, stops everything and is returned.
+/// At most two chunks a thread are out at a time, so memory stays bounded.
 fn prepare_in_order<T, R>(
-    items: Vec<T>,
+    items: impl Iterator<Item = Result<T, StoreError>>,
     prepare: impl Fn(T) -> Result<R, StoreError> + Sync,
     mut store: impl FnMut(R) -> Result<(), StoreError>,
 ) -> Result<(), StoreError>
@@ -239,52 +331,76 @@ where
     R: Send,
 {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads == 1 || items.len() < PARALLEL_FROM {
-        for item in items {
+    let mut items = items.fuse();
+    let head: Vec<T> = items
+        .by_ref()
+        .take(PARALLEL_FROM)
+        .collect::<Result<_, _>>()?;
+    if threads == 1 || head.len() < PARALLEL_FROM {
+        for item in head {
             store(prepare(item)?)?;
+        }
+        for item in items {
+            store(prepare(item?)?)?;
         }
         return Ok(());
     }
-    // chunk `c` goes to thread `c % threads`, so reading the threads in turn gives file order
-    let mut work: Vec<Vec<Vec<T>>> = (0..threads).map(|_| Vec::new()).collect();
-    let mut items = items.into_iter();
-    for c in 0.. {
-        let chunk: Vec<T> = items.by_ref().take(CHUNK).collect();
-        if chunk.is_empty() {
-            break;
-        }
-        work[c % threads].push(chunk);
-    }
-    let chunks: usize = work.iter().map(Vec::len).sum();
+    let mut items = head.into_iter().map(Ok).chain(items);
     let prepare = &prepare;
     std::thread::scope(|scope| {
+        // chunk `c` goes to thread `c % threads`, so reading the threads in turn gives file order
+        let mut inputs = Vec::with_capacity(threads);
         let mut results = Vec::with_capacity(threads);
-        for (t, mine) in work.into_iter().enumerate() {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<R>, StoreError>>(2);
-            results.push(rx);
+        for t in 0..threads {
+            let (chunk_tx, chunk_rx) = std::sync::mpsc::channel::<Vec<T>>();
+            let (done_tx, done_rx) = std::sync::mpsc::channel::<Result<Vec<R>, StoreError>>();
+            inputs.push(chunk_tx);
+            results.push(done_rx);
             std::thread::Builder::new()
                 .name(format!("tm-writer-{t}"))
                 .spawn_scoped(scope, move || {
-                    for chunk in mine {
+                    for chunk in chunk_rx {
                         let done: Result<Vec<R>, StoreError> =
                             chunk.into_iter().map(prepare).collect();
                         let failed = done.is_err();
-                        if tx.send(done).is_err() || failed {
+                        if done_tx.send(done).is_err() || failed {
                             return;
                         }
                     }
                 })
                 .map_err(|e| StoreError::Rejected(format!("cannot start an import thread: {e}")))?;
         }
-        for c in 0..chunks {
-            let chunk = results[c % threads]
+        let (mut sent, mut stored) = (0usize, 0usize);
+        let mut more = true;
+        loop {
+            while more && sent - stored < 2 * threads {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                for item in items.by_ref() {
+                    chunk.push(item?);
+                    if chunk.len() == CHUNK {
+                        break;
+                    }
+                }
+                more = chunk.len() == CHUNK;
+                if chunk.is_empty() {
+                    break;
+                }
+                inputs[sent % threads]
+                    .send(chunk)
+                    .map_err(|_| StoreError::Rejected("an import thread stopped".into()))?;
+                sent += 1;
+            }
+            if stored == sent {
+                return Ok(());
+            }
+            let chunk = results[stored % threads]
                 .recv()
                 .map_err(|_| StoreError::Rejected("an import thread stopped".into()))??;
+            stored += 1;
             for r in chunk {
                 store(r)?;
             }
         }
-        Ok(())
     })
 }
 

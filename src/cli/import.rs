@@ -62,7 +62,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         return remote(&args, server, format, bytes);
     }
     if format.is_memory() {
-        return import_memory(&args, format, mode, &bytes);
+        return import_memory(&args, format, mode, bytes);
     }
     let store = Store::open(&args.data.data_dir, OpenMode::ReadWrite)?;
     let opts = ImportOptions {
@@ -234,16 +234,20 @@ fn refused(args: &ImportArgs, e: &crate::formats::FormatError) -> ExitCode {
     ExitCode::from(2)
 }
 
-/// A TMX file into the data directory's translation memory.
+/// A TMX file (or XLIFF's translated segments) into the data directory's translation memory; a
+/// TMX file streams into the transaction as it is read.
 fn import_memory(
     args: &ImportArgs,
     format: ImportFormat,
     mode: ImportMode,
-    bytes: &[u8],
+    bytes: Vec<u8>,
 ) -> anyhow::Result<ExitCode> {
-    let parsed = match format.read_memory(bytes) {
-        Ok(p) => p,
-        Err(e) => return Ok(refused(args, &e)),
+    let parsed = match format {
+        ImportFormat::Tmx => None,
+        _ => match format.read_memory(&bytes) {
+            Ok(p) => Some(p),
+            Err(e) => return Ok(refused(args, &e)),
+        },
     };
     let tm = crate::store::tm::TmStore::open(&args.data.data_dir, OpenMode::ReadWrite)?;
     let opts = ImportOptions {
@@ -255,9 +259,17 @@ fn import_memory(
         .file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned());
-    let report = crate::tm::import_tmx(&tm, parsed, &opts, origin.as_deref(), None);
+    let report = match parsed {
+        Some(parsed) => crate::tm::import_tmx(&tm, parsed, &opts, origin.as_deref(), None)
+            .map_err(ImportError::Store),
+        None => crate::tm::import_tmx_file(&tm, bytes, &opts, origin.as_deref(), None),
+    };
     tm.close();
-    let mut report = report?;
+    let mut report = match report {
+        Ok(report) => report,
+        Err(ImportError::Format(e)) => return Ok(refused(args, &e)),
+        Err(ImportError::Store(e)) => return Err(e.into()),
+    };
     report.format = format.name();
     print_report(&report, args.json)?;
     Ok(ExitCode::SUCCESS)

@@ -19,6 +19,15 @@ pub struct ParsedGlossary {
     pub warnings: Vec<Warning>,
 }
 
+/// How far a streaming reader has got: byte offset reached in the decoded text, and its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Bytes read.
+    pub offset: usize,
+    /// Bytes in all.
+    pub len: usize,
+}
+
 /// A non-fatal remark on an input file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Warning {

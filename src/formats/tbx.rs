@@ -58,6 +58,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::Reader;
 use rustc_hash::FxHashMap;
 
+pub use super::Position;
 use super::{FormatError, FormatIssue, ParsedGlossary, Warning};
 use crate::lang::LangTag;
 use crate::model::{check_name, is_collapsed, Concept, Term, TermStatus};
@@ -146,15 +147,6 @@ pub fn read_tbx_each(
     TbxReader::new(&text, collection, &mut each)
         .read()
         .map_err(fail)
-}
-
-/// How far a streaming reader has got: byte offset reached in the decoded text, and its length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    /// Bytes read.
-    pub offset: usize,
-    /// Bytes in all.
-    pub len: usize,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 //! TMX 1.4b translation memories: bytes to [`TranslationUnit`]s and back.
 //!
 //! [`read_tmx`] reads a file in one pass over quick-xml events, holding only the unit being read
-//! besides the units already made. It takes what real tools write:
+//! besides the units already made; [`read_tmx_each`] hands each unit on as soon as it is read
+//! instead (an import indexes units while the rest of the file is read). It takes what real
+//! tools write:
 //!
 //! - UTF-8 with or without BOM, UTF-16 with BOM (the LISA kit's files), or the encoding the XML
 //!   declaration names — decoded the way the TBX reader does ([`super::tbx`]);
@@ -32,12 +34,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
+use std::ops::ControlFlow;
 
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::Reader;
 
 use super::xml::{attributes, decode, locate, resolve_reference, xml_error_message};
-use super::{issue, FormatError, FormatIssue, Warning};
+use super::{issue, FormatError, FormatIssue, Position, Warning};
 use crate::lang::{nfc, LangTag};
 use crate::model::{
     check_name, now_rfc3339, TmxUnitExtra, TmxVariantExtra, TranslationUnit, DEFAULT_COLLECTION,
@@ -81,12 +84,52 @@ pub struct ParsedTmx {
 /// assert_eq!(tmx.source_lang.as_deref(), Some("en"));
 /// ```
 pub fn read_tmx(bytes: &[u8]) -> Result<ParsedTmx, FormatError> {
+    let mut units = Vec::new();
+    let parsed = read_tmx_each(bytes, |unit, _| {
+        units.push(unit);
+        ControlFlow::Continue(())
+    })?;
+    Ok(ParsedTmx { units, ..parsed })
+}
+
+/// Reads a TMX file like [`read_tmx`], handing each unit to `each` as soon as its `<tu>` is read,
+/// with the byte offset reached in the (decoded) file and that file's length, instead of
+/// collecting them; returns what [`read_tmx`] does without the units.
+///
+/// `each` sees units only while the file has no problem so far; the verdict comes at the end:
+/// an `Err` means the file is refused whole, and whatever `each` did with the units it saw must
+/// be undone (an import rolls its transaction back). When `each` returns `ControlFlow::Break`,
+/// reading stops and what was found so far is returned.
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// use hexaglot::formats::tmx::read_tmx_each;
+///
+/// let file = r#"<tmx version="1.4"><header srclang="en"/><body>
+///   <tu tuid="a"><tuv xml:lang="en"><seg>one</seg></tuv></tu>
+///   <tu tuid="b"><tuv xml:lang="en"><seg>two</seg></tuv></tu>
+/// </body></tmx>"#;
+/// let mut ids = Vec::new();
+/// read_tmx_each(file.as_bytes(), |unit, _| {
+///     ids.push(unit.id);
+///     ControlFlow::Continue(())
+/// })
+/// .unwrap();
+/// assert_eq!(ids, ["a", "b"]);
+/// // a problem after the first unit: it was seen, but the verdict refuses the file
+/// let broken = file.replace("</tmx>", "");
+/// assert!(read_tmx_each(broken.as_bytes(), |_, _| ControlFlow::Continue(())).is_err());
+/// ```
+pub fn read_tmx_each(
+    bytes: &[u8],
+    mut each: impl FnMut(TranslationUnit, Position) -> ControlFlow<()>,
+) -> Result<ParsedTmx, FormatError> {
     let fail = |issues: Vec<FormatIssue>| FormatError {
         format: FORMAT,
         issues,
     };
     let text = decode(bytes).map_err(|i| fail(vec![i]))?;
-    TmxReader::new(&text).read().map_err(fail)
+    TmxReader::new(&text, &mut each).read().map_err(fail)
 }
 
 /// The id of a unit without `tuid`: `u-` and 16 hex digits of the SHA-256 of its variants
@@ -272,8 +315,16 @@ struct Tally {
     offset: usize,
 }
 
-struct TmxReader<'t> {
+/// Where [`TmxReader`] hands its units.
+type Sink<'s> = &'s mut dyn FnMut(TranslationUnit, Position) -> ControlFlow<()>;
+
+struct TmxReader<'t, 's> {
     text: &'t str,
+    each: Sink<'s>,
+    /// `each` asked for no more units.
+    stopped: bool,
+    /// End of the event being handled.
+    at: usize,
     stack: Vec<Open>,
     root_seen: bool,
     source_tag: Option<LangTag>,
@@ -281,7 +332,6 @@ struct TmxReader<'t> {
     variant: Option<VariantDraft>,
     /// Start offset and text of a `<prop>`/`<note>` being kept.
     element: Option<(usize, String)>,
-    units: Vec<TranslationUnit>,
     ids: HashMap<String, u32>,
     issues: Vec<FormatIssue>,
     tallies: Vec<Tally>,
@@ -291,17 +341,19 @@ struct TmxReader<'t> {
 /// Reading cannot go on (a syntax error, too many problems).
 struct Stop;
 
-impl<'t> TmxReader<'t> {
-    fn new(text: &'t str) -> TmxReader<'t> {
+impl<'t, 's> TmxReader<'t, 's> {
+    fn new(text: &'t str, each: Sink<'s>) -> TmxReader<'t, 's> {
         TmxReader {
             text,
+            each,
+            stopped: false,
+            at: 0,
             stack: Vec::new(),
             root_seen: false,
             source_tag: None,
             unit: None,
             variant: None,
             element: None,
-            units: Vec::new(),
             ids: HashMap::new(),
             issues: Vec::new(),
             tallies: Vec::new(),
@@ -330,7 +382,7 @@ impl<'t> TmxReader<'t> {
             })
             .collect();
         Ok(ParsedTmx {
-            units: self.units,
+            units: Vec::new(),
             source_lang: self.source_tag.map(|t| t.primary),
             warnings,
         })
@@ -380,6 +432,7 @@ impl<'t> TmxReader<'t> {
                 }
             };
             let end = reader.buffer_position() as usize;
+            self.at = end;
             match event {
                 Event::Start(e) => {
                     if self.stack.len() >= MAX_DEPTH {
@@ -407,6 +460,9 @@ impl<'t> TmxReader<'t> {
                 }
                 Event::Decl(_) | Event::DocType(_) | Event::PI(_) | Event::Comment(_) => {}
                 Event::Eof => break,
+            }
+            if self.stopped {
+                return Ok(());
             }
         }
         if let Some(open) = self.stack.last() {
@@ -819,7 +875,11 @@ impl<'t> TmxReader<'t> {
             .filter(|s| variants.contains_key(s));
         let mut tmx = draft.extra;
         tmx.variants = extras;
-        self.units.push(TranslationUnit {
+        if !self.issues.is_empty() || self.stopped {
+            // the file is refused already, or nobody wants more units
+            return Ok(());
+        }
+        let unit = TranslationUnit {
             id,
             collection: DEFAULT_COLLECTION.to_string(),
             variants,
@@ -829,7 +889,12 @@ impl<'t> TmxReader<'t> {
             created_at: draft.created.unwrap_or_else(|| self.now.clone()),
             changed_at: draft.changed,
             tmx,
-        });
+        };
+        let at = Position {
+            offset: self.at,
+            len: self.text.len(),
+        };
+        self.stopped = (self.each)(unit, at).is_break();
         Ok(())
     }
 }
@@ -840,9 +905,15 @@ pub fn seg_text(seg_xml: &str) -> Option<String> {
     let file = format!(
         "<tmx><body><tu><tuv xml:lang=\"und\"><seg>{seg_xml}</seg></tuv></tu></body></tmx>"
     );
-    let parsed = TmxReader::new(&file).read().ok()?;
-    let unit = parsed.units.into_iter().next()?;
-    unit.variants.into_values().next()
+    let mut first = None;
+    TmxReader::new(&file, &mut |unit, _| {
+        // read to the end all the same: the content must be well-formed throughout
+        first.get_or_insert(unit);
+        ControlFlow::Continue(())
+    })
+    .read()
+    .ok()?;
+    first?.variants.into_values().next()
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -215,59 +215,74 @@ struct Span {
 /// inside the word (`l'Organisation`, `State's`), as does `.` or `,` between digits (`2.500`), in
 /// ASCII or full width (`０．４`); hyphens, spaces and punctuation separate words. Runs of Han
 /// characters form their own spans.
-fn spans(text: &str) -> Vec<Span> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let (b, c) = chars[i];
-        if is_han(c) {
-            let mut j = i + 1;
-            while j < chars.len() && is_han(chars[j].1) {
-                j += 1;
+fn spans(text: &str) -> Spans<'_> {
+    Spans { text, at: 0 }
+}
+
+/// The [`spans`] of a text, found as they are asked for.
+struct Spans<'t> {
+    text: &'t str,
+    /// Byte offset of the next character to look at.
+    at: usize,
+}
+
+impl Iterator for Spans<'_> {
+    type Item = Span;
+
+    fn next(&mut self) -> Option<Span> {
+        let text = self.text;
+        loop {
+            let start = self.at;
+            let c = text[start..].chars().next()?;
+            let mut end = start + c.len_utf8();
+            if is_han(c) {
+                end += text[end..]
+                    .chars()
+                    .take_while(|c| is_han(*c))
+                    .map(char::len_utf8)
+                    .sum::<usize>();
+                self.at = end;
+                return Some(Span {
+                    byte_start: start,
+                    byte_end: end,
+                    han: true,
+                });
             }
-            let end = chars.get(j).map_or(text.len(), |&(b, _)| b);
-            out.push(Span {
-                byte_start: b,
-                byte_end: end,
-                han: true,
-            });
-            i = j;
-            continue;
-        }
-        if !is_word_char(c) {
-            i += 1;
-            continue;
-        }
-        let mut j = i + 1;
-        while j < chars.len() {
-            let c = chars[j].1;
-            if is_word_char(c) {
-                j += 1;
+            if !is_word_char(c) {
+                self.at = end;
                 continue;
             }
-            let c = compat(c);
-            let joins = j + 1 < chars.len() && is_word_char(chars[j + 1].1) && {
-                let prev = chars[j - 1].1;
-                let next = chars[j + 1].1;
-                (is_apostrophe(c) && prev.is_alphabetic() && next.is_alphabetic())
-                    || ((c == '.' || c == ',') && prev.is_numeric() && next.is_numeric())
-            };
-            if joins {
-                j += 2;
-            } else {
-                break;
+            let mut prev = c;
+            while let Some(c) = text[end..].chars().next() {
+                if is_word_char(c) {
+                    end += c.len_utf8();
+                    prev = c;
+                    continue;
+                }
+                let joiner = compat(c);
+                let after = end + c.len_utf8();
+                let Some(next) = text[after..].chars().next() else {
+                    break;
+                };
+                let joins = is_word_char(next)
+                    && ((is_apostrophe(joiner) && prev.is_alphabetic() && next.is_alphabetic())
+                        || ((joiner == '.' || joiner == ',')
+                            && prev.is_numeric()
+                            && next.is_numeric()));
+                if !joins {
+                    break;
+                }
+                end = after + next.len_utf8();
+                prev = next;
             }
+            self.at = end;
+            return Some(Span {
+                byte_start: start,
+                byte_end: end,
+                han: false,
+            });
         }
-        let end = chars.get(j).map_or(text.len(), |&(b, _)| b);
-        out.push(Span {
-            byte_start: b,
-            byte_end: end,
-            han: false,
-        });
-        i = j;
     }
-    out
 }
 
 /// Analyses `text` with the pipeline of `lang`: one [`Token`] per word, with offsets into `text`.
@@ -408,7 +423,7 @@ pub fn for_each_segment(lang: Lang, text: &str, mut f: impl FnMut(Segment<'_>) -
                     byte_end: span.byte_end,
                     norm,
                     key,
-                    alt: alt.as_deref(),
+                    alt,
                 }));
             }
         });
@@ -545,52 +560,158 @@ pub fn for_each_bigram_key(text: &str, mut emit: impl FnMut(usize, usize, usize,
 
 /// Calls `f` with the normalisation of one word from this thread's [`WordCache`] (computing and
 /// keeping it on a miss), by reference: what [`normalise_cached`] returns, without the copies.
-fn with_normalised<R>(lang: Lang, surface: &str, f: impl FnOnce(Option<&Normalised>) -> R) -> R {
-    let slot = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(6);
-    WORD_CACHE.with(|cache| {
-        let mut maps = cache.borrow_mut();
-        if let Some(hit) = maps[slot].get(surface) {
-            return f(hit.as_ref());
-        }
-        let out = normalise_word(lang, surface);
-        if maps.iter().map(|m| m.len()).sum::<usize>() >= WORD_CACHE_WORDS {
-            maps.iter_mut().for_each(|m| m.clear());
-        }
-        let r = f(out.as_ref());
-        maps[slot].insert(surface.into(), out);
-        r
-    })
+fn with_normalised<R>(lang: Lang, surface: &str, f: impl FnOnce(Option<NormRef<'_>>) -> R) -> R {
+    WORD_CACHE.with(|cache| cache.borrow_mut().with(lang, surface, f))
 }
 
 /// The (norm, key, alt) of one word.
 type Normalised = (String, String, Option<String>);
 
-/// Words normalised so far on this thread, per language: texts repeat their words, and a word's
-/// normalisation (NFKC, case folding, stemming) costs far more than looking it up. Bounded: the
-/// cache starts again empty when it holds [`WORD_CACHE_WORDS`] words.
-type WordCache = [rustc_hash::FxHashMap<Box<str>, Option<Normalised>>; 7];
-
-const WORD_CACHE_WORDS: usize = 1 << 17;
+/// A [`Normalised`] by reference.
+type NormRef<'a> = (&'a str, &'a str, Option<&'a str>);
 
 thread_local! {
-    static WORD_CACHE: std::cell::RefCell<WordCache> = std::cell::RefCell::new(Default::default());
+    static WORD_CACHE: std::cell::RefCell<WordCache> = std::cell::RefCell::new(WordCache::default());
 }
 
-/// [`normalise_word`] through this thread's [`WordCache`] (one map per language).
+/// [`normalise_word`] through this thread's [`WordCache`].
 fn normalise_cached(lang: Lang, surface: &str) -> Option<Normalised> {
-    let slot = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(6);
-    WORD_CACHE.with(|cache| {
-        let mut maps = cache.borrow_mut();
-        if let Some(hit) = maps[slot].get(surface) {
-            return hit.clone();
+    with_normalised(lang, surface, |n| {
+        n.map(|(norm, key, alt)| (norm.to_string(), key.to_string(), alt.map(str::to_string)))
+    })
+}
+
+/// Words normalised so far on one thread: texts repeat their words, and a word's normalisation
+/// (NFKC, case folding, stemming) costs far more than looking it up. Laid out for the lookup,
+/// which indexing does for every word: an open-addressing table of [`CacheSlot`]s (hash and
+/// lengths inline), and every word's surface, norm, key and alternative key one after the other
+/// in one buffer, so a hit reads the table and one place of the buffer. Bounded: the cache starts
+/// again empty when it holds [`WORD_CACHE_WORDS`] words or [`WORD_CACHE_BYTES`] bytes.
+#[derive(Default)]
+struct WordCache {
+    /// Surface, norm, key and alternative key of every word, one after the other.
+    bytes: String,
+    /// A power of two of slots, at least twice the words, probed linearly from the hash.
+    slots: Vec<CacheSlot>,
+    /// Words held.
+    words: usize,
+}
+
+/// One word of a [`WordCache`]: a hash of its language and surface (0: a free slot), where its
+/// texts start in the buffer, and their lengths (surface, norm, key, alt; [`NO_TEXT`] as the
+/// norm's length when the word gives no token, as the alt's when it has none).
+#[derive(Debug, Clone, Copy, Default)]
+struct CacheSlot {
+    hash: u64,
+    start: u32,
+    lens: [u16; 4],
+}
+
+const WORD_CACHE_WORDS: usize = 1 << 17;
+const WORD_CACHE_BYTES: usize = 16 << 20;
+/// A missing text in a [`CacheSlot`].
+const NO_TEXT: u16 = u16::MAX;
+
+impl WordCache {
+    fn with<R>(
+        &mut self,
+        lang: Lang,
+        surface: &str,
+        f: impl FnOnce(Option<NormRef<'_>>) -> R,
+    ) -> R {
+        use std::hash::Hasher;
+        if self.slots.len() < 2 * (self.words + 1) {
+            self.grow();
+        }
+        let mut hasher = rustc_hash::FxHasher::default();
+        hasher.write_u8(lang as u8);
+        hasher.write(surface.as_bytes());
+        let hash = hasher.finish().max(1);
+        let mask = self.slots.len() - 1;
+        let mut i = (hash as usize) & mask;
+        loop {
+            let slot = self.slots[i];
+            if slot.hash == 0 {
+                break;
+            }
+            if slot.hash == hash {
+                let start = slot.start as usize;
+                let end = start + usize::from(slot.lens[0]);
+                if &self.bytes[start..end] == surface {
+                    return f(self.texts(slot));
+                }
+            }
+            i = (i + 1) & mask;
         }
         let out = normalise_word(lang, surface);
-        if maps.iter().map(|m| m.len()).sum::<usize>() >= WORD_CACHE_WORDS {
-            maps.iter_mut().for_each(|m| m.clear());
+        let fits = |s: &str| s.len() < usize::from(NO_TEXT);
+        let storable = fits(surface)
+            && out
+                .as_ref()
+                .is_none_or(|(n, k, a)| fits(n) && fits(k) && a.as_deref().is_none_or(fits));
+        if !storable {
+            return f(out
+                .as_ref()
+                .map(|(n, k, a)| (n.as_str(), k.as_str(), a.as_deref())));
         }
-        maps[slot].insert(surface.into(), out.clone());
-        out
-    })
+        if self.words >= WORD_CACHE_WORDS || self.bytes.len() >= WORD_CACHE_BYTES {
+            self.bytes.clear();
+            self.slots.fill(CacheSlot::default());
+            self.words = 0;
+            i = (hash as usize) & mask;
+        }
+        let start = self.bytes.len();
+        self.bytes.push_str(surface);
+        let mut lens = [surface.len() as u16, NO_TEXT, NO_TEXT, NO_TEXT];
+        if let Some((norm, key, alt)) = &out {
+            self.bytes.push_str(norm);
+            self.bytes.push_str(key);
+            lens[1] = norm.len() as u16;
+            lens[2] = key.len() as u16;
+            if let Some(alt) = alt {
+                self.bytes.push_str(alt);
+                lens[3] = alt.len() as u16;
+            }
+        }
+        let slot = CacheSlot {
+            hash,
+            start: start as u32,
+            lens,
+        };
+        self.slots[i] = slot;
+        self.words += 1;
+        f(self.texts(slot))
+    }
+
+    /// Doubles the table (1,024 slots at first), keeping the words.
+    fn grow(&mut self) {
+        let size = (2 * self.slots.len()).max(1024);
+        let old = std::mem::replace(&mut self.slots, vec![CacheSlot::default(); size]);
+        for slot in old.into_iter().filter(|s| s.hash != 0) {
+            let mut i = (slot.hash as usize) & (size - 1);
+            while self.slots[i].hash != 0 {
+                i = (i + 1) & (size - 1);
+            }
+            self.slots[i] = slot;
+        }
+    }
+
+    /// The norm, key and alternative key of a stored word.
+    fn texts(&self, slot: CacheSlot) -> Option<NormRef<'_>> {
+        if slot.lens[1] == NO_TEXT {
+            return None;
+        }
+        let mut at = slot.start as usize + usize::from(slot.lens[0]);
+        let mut next = |len: u16| {
+            let text = &self.bytes[at..at + usize::from(len)];
+            at += usize::from(len);
+            text
+        };
+        let norm = next(slot.lens[1]);
+        let key = next(slot.lens[2]);
+        let alt = (slot.lens[3] != NO_TEXT).then(|| next(slot.lens[3]));
+        Some((norm, key, alt))
+    }
 }
 
 /// The (norm, key, alt) of one word span, or `None` when nothing of it is left.
@@ -791,6 +912,80 @@ mod tests {
                 "{c:?} U+{:04X}",
                 c as u32
             );
+        }
+    }
+
+    /// The spans as first written, over a vector of the characters: [`spans`] must find the same.
+    fn spans_by_chars(text: &str) -> Vec<(usize, usize, bool)> {
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let (b, c) = chars[i];
+            if is_han(c) {
+                let mut j = i + 1;
+                while j < chars.len() && is_han(chars[j].1) {
+                    j += 1;
+                }
+                out.push((b, chars.get(j).map_or(text.len(), |&(b, _)| b), true));
+                i = j;
+                continue;
+            }
+            if !is_word_char(c) {
+                i += 1;
+                continue;
+            }
+            let mut j = i + 1;
+            while j < chars.len() {
+                let c = chars[j].1;
+                if is_word_char(c) {
+                    j += 1;
+                    continue;
+                }
+                let c = compat(c);
+                let joins = j + 1 < chars.len() && is_word_char(chars[j + 1].1) && {
+                    let prev = chars[j - 1].1;
+                    let next = chars[j + 1].1;
+                    (is_apostrophe(c) && prev.is_alphabetic() && next.is_alphabetic())
+                        || ((c == '.' || c == ',') && prev.is_numeric() && next.is_numeric())
+                };
+                if joins {
+                    j += 2;
+                } else {
+                    break;
+                }
+            }
+            out.push((b, chars.get(j).map_or(text.len(), |&(b, _)| b), false));
+            i = j;
+        }
+        out
+    }
+
+    #[test]
+    fn spans_agree_with_the_character_vector_reading() {
+        let mut texts: Vec<String> = [
+            "l'Organisation d\u{2019}État's '' a'b' 2.500,75 ０．４ 1.a a.1 x,",
+            "联合国宪章UN２０２４年，《公约》 々〇 あア",
+            "Hano\u{0069}\u{0308}-Ханойская  конвенция\u{200D}; الأمم المتحدة ـ ١٢",
+            "'a '1 1' .5 5. ,, a'",
+            "",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        let devset =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/unpc-devset");
+        for lang in ["ar", "en", "es", "fr", "ru", "zh"] {
+            if let Ok(file) = std::fs::read_to_string(devset.join(format!("UNv1.0.devset.{lang}")))
+            {
+                texts.extend(file.lines().take(500).map(str::to_string));
+            }
+        }
+        for text in &texts {
+            let found: Vec<(usize, usize, bool)> = spans(text)
+                .map(|s| (s.byte_start, s.byte_end, s.han))
+                .collect();
+            assert_eq!(found, spans_by_chars(text), "{text:?}");
         }
     }
 

@@ -341,7 +341,6 @@ pub(super) async fn import_memory(
 ) -> Result<HttpResponse, ApiError> {
     let tm = state.tm.clone();
     let report = super::in_background(move || -> Result<_, ApiError> {
-        let parsed = format.read_memory(&bytes)?;
         let collection = opts.collection.clone();
         let progress: Progress = std::sync::Arc::new(move |done, total| {
             if total > 10_000 {
@@ -349,7 +348,12 @@ pub(super) async fn import_memory(
             }
         });
         let origin = filename.unwrap_or_else(|| "import".to_string());
-        let mut report = crate::tm::import_tmx(&tm, parsed, &opts, Some(&origin), Some(progress))?;
+        let mut report = if format == ImportFormat::Tmx {
+            crate::tm::import_tmx_file(&tm, bytes, &opts, Some(&origin), Some(progress))?
+        } else {
+            let parsed = format.read_memory(&bytes)?;
+            crate::tm::import_tmx(&tm, parsed, &opts, Some(&origin), Some(progress))?
+        };
         report.format = format.name();
         Ok(report)
     })

@@ -928,9 +928,8 @@ fn a_large_import_prepared_on_every_core_keeps_file_order_and_duplicates() {
     units[500].variants = units[7].variants.clone();
     units[600].variants = first[3].variants.clone();
     units[900] = unit("u5", "a sentence that replaced the fifth", "remplacée");
-    let report =
-        hexaglot::tm::import_tmx(&tm, read_tmx(&tmx_of(&units)).unwrap(), &opts, None, None)
-            .unwrap();
+    // streamed: the units are prepared while the file is still being read
+    let report = hexaglot::tm::import_tmx_file(&tm, tmx_of(&units), &opts, None, None).unwrap();
     assert_eq!((report.units.added, report.units.duplicates), (998, 2));
     assert_eq!(tm.stats().total(&[]).units, 10 + 997);
     assert_eq!(tm.stats().total(&[]).languages["fr"], 10 + 997);
@@ -972,6 +971,62 @@ fn a_large_import_prepared_on_every_core_keeps_file_order_and_duplicates() {
         Some(("u5".into(), 100))
     );
     tm.close();
+}
+
+#[test]
+fn a_streamed_import_refused_late_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let tm = TmStore::open(dir.path(), OpenMode::ReadWrite).unwrap();
+    let opts = ImportOptions {
+        collection: "c".into(),
+        mode: ImportMode::Merge,
+        dry_run: false,
+    };
+    let units: Vec<TranslationUnit> = (0..1000)
+        .map(|i| {
+            unit(
+                &format!("n{i}"),
+                &format!("sentence {i} of a file"),
+                "phrase",
+            )
+        })
+        .collect();
+    let file = String::from_utf8(tmx_of(&units)).unwrap();
+    // the last unit's variant has no language, and then the file is cut off
+    let at = file.rfind("<tuv xml:lang=\"fr\"").unwrap();
+    let mut broken = file[..at].to_string();
+    broken.push_str("<tuv><seg>x</seg></tuv></tu>");
+    let progress: hexaglot::import::Progress = std::sync::Arc::new(|_, _| {});
+    let refused = hexaglot::tm::import_tmx_file(
+        &tm,
+        broken.into_bytes(),
+        &opts,
+        None,
+        Some(progress.clone()),
+    )
+    .unwrap_err();
+    let hexaglot::import::ImportError::Format(e) = refused else {
+        panic!("refused as a store error: {refused}")
+    };
+    assert!(
+        e.issues.iter().any(|i| i.message.contains("xml:lang")),
+        "{e}"
+    );
+    assert!(
+        e.issues.iter().any(|i| i.message.contains("not closed")),
+        "{e}"
+    );
+    assert_eq!(tm.stats().total(&[]).units, 0);
+    assert!(tm.get("c", "n0").unwrap().is_none());
+    assert_eq!(tm.searcher().num_docs(), 0);
+    // the writer goes on: the whole file imports, and again adds nothing
+    let report =
+        hexaglot::tm::import_tmx_file(&tm, file.clone().into_bytes(), &opts, None, Some(progress))
+            .unwrap();
+    assert_eq!((report.units.added, report.units.duplicates), (1000, 0));
+    let again = hexaglot::tm::import_tmx_file(&tm, file.into_bytes(), &opts, None, None).unwrap();
+    assert_eq!((again.units.added, again.units.duplicates), (0, 1000));
+    assert_eq!(tm.searcher().num_docs(), 1000);
 }
 
 #[test]
