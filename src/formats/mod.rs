@@ -45,6 +45,10 @@ pub struct FormatIssue {
     pub line: u64,
     /// 1-based column (for CSV/TSV: the field number).
     pub column: u64,
+    /// Where in the document: in XML files the elements open at the problem, outermost first
+    /// (`/tbx/text/body/conceptEntry/langSec`); empty in CSV, TSV and spreadsheets, and before
+    /// the root element.
+    pub path: String,
     /// What is wrong.
     pub message: String,
 }
@@ -64,6 +68,7 @@ pub(crate) fn issue(line: u64, column: u64, message: impl Into<String>) -> Forma
     FormatIssue {
         line,
         column,
+        path: String::new(),
         message: message.into(),
     }
 }

@@ -47,7 +47,7 @@
 //! syntax error ends reading) with their 1-based line and column (in characters).
 
 use super::export::{concept_id, xml};
-use super::xml::{attributes, decode, locate, resolve_reference, xml_error_message};
+use super::xml::{attributes, decode, issue_in, locate, resolve_reference, xml_error_message};
 use super::{derived_id, issue};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -364,24 +364,27 @@ impl<'t, 's> TbxReader<'t, 's> {
 
     /// Records a problem; stops once there are too many.
     fn issue(&mut self, offset: usize, message: impl Into<String>) -> Result<(), Stop> {
-        let (line, column) = locate(self.text, offset);
         if self.issues.len() >= MAX_ISSUES {
-            self.issues.push(issue(
-                line,
-                column,
-                format!("stopped after {MAX_ISSUES} problems"),
-            ));
+            let stop = self.located(offset, format!("stopped after {MAX_ISSUES} problems"));
+            self.issues.push(stop);
             return Err(Stop);
         }
-        self.issues.push(issue(line, column, message));
+        let found = self.located(offset, message);
+        self.issues.push(found);
         Ok(())
     }
 
     /// Records a problem that ends reading.
     fn fatal(&mut self, offset: usize, message: impl Into<String>) -> Stop {
-        let (line, column) = locate(self.text, offset);
-        self.issues.push(issue(line, column, message));
+        let found = self.located(offset, message);
+        self.issues.push(found);
         Stop
+    }
+
+    /// A problem at `offset`, inside the elements open now.
+    fn located(&self, offset: usize, message: impl Into<String>) -> FormatIssue {
+        let open = self.stack.iter().map(|o| o.name.as_ref());
+        issue_in(self.text, offset, open, message)
     }
 
     fn tally(&mut self, offset: usize, message: String) {

@@ -39,7 +39,7 @@ use std::ops::ControlFlow;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::Reader;
 
-use super::xml::{attributes, decode, locate, resolve_reference, xml_error_message};
+use super::xml::{attributes, decode, issue_in, locate, resolve_reference, xml_error_message};
 use super::{issue, FormatError, FormatIssue, Position, Warning};
 use crate::lang::{nfc, LangTag};
 use crate::model::{
@@ -389,20 +389,26 @@ impl<'t, 's> TmxReader<'t, 's> {
     }
 
     fn issue(&mut self, offset: usize, message: impl Into<String>) -> Result<(), Stop> {
-        let (line, column) = locate(self.text, offset);
         if self.issues.len() >= MAX_ISSUES {
-            let message = format!("stopped after {MAX_ISSUES} problems");
-            self.issues.push(issue(line, column, message));
+            let stop = self.located(offset, format!("stopped after {MAX_ISSUES} problems"));
+            self.issues.push(stop);
             return Err(Stop);
         }
-        self.issues.push(issue(line, column, message));
+        let found = self.located(offset, message);
+        self.issues.push(found);
         Ok(())
     }
 
     fn fatal(&mut self, offset: usize, message: impl Into<String>) -> Stop {
-        let (line, column) = locate(self.text, offset);
-        self.issues.push(issue(line, column, message));
+        let found = self.located(offset, message);
+        self.issues.push(found);
         Stop
+    }
+
+    /// A problem at `offset`, inside the elements open now.
+    fn located(&self, offset: usize, message: impl Into<String>) -> FormatIssue {
+        let open = self.stack.iter().map(|o| o.name.as_str());
+        issue_in(self.text, offset, open, message)
     }
 
     fn tally(&mut self, offset: usize, message: String) {

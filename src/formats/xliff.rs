@@ -24,7 +24,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::Reader;
 
 use super::export::xml;
-use super::xml::{attributes, decode, locate, resolve_reference, xml_error_message};
+use super::xml::{attributes, decode, issue_in, locate, resolve_reference, xml_error_message};
 use super::{issue, FormatError, FormatIssue};
 
 const FORMAT: &str = "xliff";
@@ -226,14 +226,15 @@ struct Stop;
 
 impl XliffReader<'_> {
     fn fatal(&mut self, offset: usize, message: impl Into<String>) -> Stop {
-        let (line, column) = locate(self.text, offset);
-        self.issues.push(issue(line, column, message));
+        self.problem(offset, message);
         Stop
     }
 
+    /// Records a problem at `offset`, inside the elements open now.
     fn problem(&mut self, offset: usize, message: impl Into<String>) {
-        let (line, column) = locate(self.text, offset);
-        self.issues.push(issue(line, column, message));
+        let open = self.stack.iter().map(|o| o.name.as_str());
+        let found = issue_in(self.text, offset, open, message);
+        self.issues.push(found);
     }
 
     fn events(&mut self) -> Result<(), Stop> {

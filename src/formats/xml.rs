@@ -114,6 +114,23 @@ fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, FormatIssue> {
 }
 
 /// 1-based line and character column of byte offset `at` of `text`.
+/// A [`FormatIssue`] at byte `at` of `text`, inside the elements named by `open` (outermost
+/// first): what every XML reader reports.
+pub(crate) fn issue_in<'a>(
+    text: &str,
+    at: usize,
+    open: impl IntoIterator<Item = &'a str>,
+    message: impl Into<String>,
+) -> FormatIssue {
+    let (line, column) = locate(text, at);
+    let mut found = issue(line, column, message);
+    for name in open {
+        found.path.push('/');
+        found.path.push_str(name);
+    }
+    found
+}
+
 pub(crate) fn locate(text: &str, at: usize) -> (u64, u64) {
     let mut at = at.min(text.len());
     while !text.is_char_boundary(at) {

@@ -44,6 +44,10 @@ struct ProblemItem<'a> {
     line: u64,
     /// 1-based column (for CSV/TSV: the field number).
     column: u64,
+    /// Where in the document: the XML elements open at the problem, outermost first
+    /// (`/tbx/text/body/conceptEntry/langSec`); absent for CSV, TSV and spreadsheets.
+    #[serde(skip_serializing_if = "str::is_empty")]
+    path: &'a str,
     /// What is wrong.
     message: &'a str,
 }
@@ -113,6 +117,7 @@ pub fn problem_response(status: StatusCode, detail: &str, errors: &[FormatIssue]
             .map(|e| ProblemItem {
                 line: e.line,
                 column: e.column,
+                path: &e.path,
                 message: &e.message,
             })
             .collect(),

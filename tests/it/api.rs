@@ -478,6 +478,10 @@ async fn csv_import_is_atomic_idempotent_and_scoped_to_its_collection() {
     );
     assert_eq!(body["errors"][0]["line"], 3);
     assert_eq!(body["errors"][0]["column"], 4);
+    assert!(
+        body["errors"][0].get("path").is_none(),
+        "a TSV has no element path"
+    );
     let (_, after) = get(&app, "/api/v1/stats", None).await;
     assert_eq!(after, stats, "a rejected file changes nothing");
     // replace mode replaces this collection only
@@ -639,6 +643,10 @@ async fn tbx_files_import_through_the_api() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body["errors"][0]["line"].as_u64().unwrap() >= 4, "{body}");
+    assert_eq!(
+        body["errors"][0]["path"], "/martif/text/body/termEntry",
+        "the elements open where the file goes wrong: {body}"
+    );
     let (_, collections) = get(&app, "/api/v1/collections", None).await;
     assert!(!collections.to_string().contains("\"bad\""));
 }

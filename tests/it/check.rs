@@ -1411,6 +1411,10 @@ async fn check_api_reads_xliff_and_tmx_bodies() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(problem["errors"][0]["line"], 3, "{problem}");
+    assert_eq!(
+        problem["errors"][0]["path"], "/xliff/file/unit",
+        "{problem}"
+    );
 
     let tmx = r#"<tmx version="1.4"><header srclang="en" segtype="sentence" datatype="plaintext"
       adminlang="en" o-tmf="x" creationtool="x" creationtoolversion="1"/><body>

@@ -595,6 +595,26 @@ fn malformed_files_fail_with_located_issues() {
 }
 
 #[test]
+fn issues_name_the_elements_open_where_they_are() {
+    let entry = |body: &str| SHELL.replace("{}", body);
+    let cases = [
+        (
+            entry("<conceptEntry id=\"c1\"><langSec xml:lang=\"en\">\n  <termSec><termNote type=\"partOfSpeech\">noun</termNote></termSec>\n</langSec></conceptEntry>"),
+            "/tbx/text/body/conceptEntry/langSec",
+        ),
+        (
+            entry("<conceptEntry id=\"c1\"><langSec xml:lang=\"en\"><term>x</term></langSec></conceptEntry>"),
+            "/tbx/text/body/conceptEntry/langSec",
+        ),
+        ("just some words".to_string(), ""),
+    ];
+    for (input, path) in cases {
+        let e = fail(input.as_bytes());
+        assert_eq!(e.issues[0].path, path, "{input}");
+    }
+}
+
+#[test]
 fn encoding_errors_are_located() {
     let mut bytes = b"<tbx>\n<text>\n  caf".to_vec();
     bytes.extend_from_slice(&[0xE9, b'<', b'/', b't']);

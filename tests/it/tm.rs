@@ -601,6 +601,10 @@ async fn tmx_import_lookup_concordance_and_export() {
         ),
         (Some(2), Some(31))
     );
+    assert_eq!(
+        problem["errors"][0]["path"], "/tmx/body/tu/tuv/seg",
+        "{problem}"
+    );
     let (_, stats) = get(&app, "/api/v1/stats", None).await;
     assert_eq!(stats["units"], 7);
     let (_, collections) = get(&app, "/api/v1/collections", None).await;
