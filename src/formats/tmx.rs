@@ -40,7 +40,7 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::reader::Reader;
 
 use super::xml::{attributes, decode, issue_in, locate, resolve_reference, xml_error_message};
-use super::{issue, FormatError, FormatIssue, Position, Warning};
+use super::{FormatError, FormatIssue, Position, Warning};
 use crate::lang::{nfc, LangTag};
 use crate::model::{
     check_name, now_rfc3339, TmxUnitExtra, TmxVariantExtra, TranslationUnit, DEFAULT_COLLECTION,
