@@ -226,8 +226,66 @@ pub type Progress = std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>;
 /// How often (in concepts) an import reports progress.
 const PROGRESS_EVERY: u64 = 1000;
 
-/// Concepts read ahead of the transaction while a TBX file streams into it.
+/// Items (concepts, units) read ahead of the transaction while a file streams into it.
 const FEED_DEPTH: usize = 512;
+
+/// What a file's reader hands the transaction: an item, or its verdict at the end.
+enum Feed<T> {
+    Item(T),
+    /// `true` when the file is accepted.
+    End(bool),
+}
+
+/// Streams a file into a transaction: runs `read` on a thread of its own (`name`, at lower
+/// priority) while `consume` takes what it reads, as an iterator over a bounded channel — `Ok`
+/// per item, then the end when the file is accepted, or an `Err` (and nothing more) when the
+/// reader refuses it or stops, so a transaction that takes every item fails and rolls back.
+/// `read` hands each item to the function it is given, which says to stop once `consume` has
+/// returned. The reader's result comes back beside `consume`'s; its input is freed as it ends.
+pub(crate) fn read_alongside<T, R, E, C>(
+    name: &str,
+    read: impl FnOnce(&mut dyn FnMut(T) -> ControlFlow<()>) -> Result<R, E> + Send,
+    consume: impl FnOnce(Box<dyn Iterator<Item = Result<T, StoreError>> + Send>) -> C,
+) -> Result<(C, Result<R, E>), StoreError>
+where
+    T: Send + 'static,
+    R: Send,
+    E: Send,
+{
+    let (feed, fed) = std::sync::mpsc::sync_channel::<Feed<T>>(FEED_DEPTH);
+    std::thread::scope(|scope| {
+        let reader = std::thread::Builder::new()
+            .name(name.into())
+            .spawn_scoped(scope, move || {
+                crate::priority::lower_this_thread();
+                let read = read(&mut |item| match feed.send(Feed::Item(item)) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    // the transaction has failed and gone
+                    Err(_) => ControlFlow::Break(()),
+                });
+                let _ = feed.send(Feed::End(read.is_ok()));
+                read
+            })
+            .map_err(|source| StoreError::Io {
+                path: format!("{name} thread").into(),
+                source,
+            })?;
+        let items = std::iter::from_fn(move || match fed.recv() {
+            Ok(Feed::Item(item)) => Some(Ok(item)),
+            Ok(Feed::End(true)) => None,
+            // refused (the reader's error is the answer) or the reader is gone
+            Ok(Feed::End(false)) | Err(_) => {
+                Some(Err(StoreError::Rejected("the file was refused".into())))
+            }
+        })
+        .fuse();
+        let consumed = consume(Box::new(items));
+        match reader.join() {
+            Ok(read) => Ok((consumed, read)),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
+}
 
 /// Why an import failed; either way nothing was changed.
 #[derive(Debug, thiserror::Error)]
@@ -262,65 +320,33 @@ pub fn import(
     Ok(apply(store, parsed, format, opts, progress)?)
 }
 
-/// A parsed glossary (or the end of one) on its way from the reader into the transaction.
-enum Feed {
-    Concept(Concept, Position),
-    /// The reader's verdict: `true` when the file is accepted.
-    End(bool),
-}
-
 fn import_tbx(
     store: &Store,
     file: Vec<u8>,
     opts: &ImportOptions,
     progress: Option<Progress>,
 ) -> Result<ImportReport, ImportError> {
-    let (feed, fed) = std::sync::mpsc::sync_channel::<Feed>(FEED_DEPTH);
-    std::thread::scope(|scope| {
-        let collection = opts.collection.clone();
-        let reader = std::thread::Builder::new()
-            .name("import-tbx".into())
-            .spawn_scoped(scope, move || {
-                crate::priority::lower_this_thread();
-                let read = read_tbx_each(&file, &collection, |concept, at| {
-                    match feed.send(Feed::Concept(concept, at)) {
-                        Ok(()) => ControlFlow::Continue(()),
-                        // the transaction has failed and gone
-                        Err(_) => ControlFlow::Break(()),
-                    }
-                });
-                drop(file);
-                let _ = feed.send(Feed::End(read.is_ok()));
-                read
-            })
-            .map_err(|source| StoreError::Io {
-                path: "import-tbx thread".into(),
-                source,
-            })?;
-        let txn_opts = opts.clone();
-        let written = store.write(move |txn| {
+    let collection = opts.collection.clone();
+    let read = move |send: &mut dyn FnMut((Concept, Position)) -> ControlFlow<()>| {
+        read_tbx_each(&file, &collection, |concept, at| send((concept, at)))
+    };
+    let txn_opts = opts.clone();
+    let (written, read) = read_alongside("import-tbx", read, |concepts| {
+        store.write(move |txn| {
             let mut planner = Planner::new(txn, &txn_opts, false)?;
             if !txn_opts.dry_run {
                 txn.bulk();
             }
             let mut done = 0u64;
-            loop {
-                match fed.recv() {
-                    Ok(Feed::Concept(concept, at)) => {
-                        planner.add(txn, concept)?;
-                        done += 1;
-                        if let Some(report) = progress.as_ref() {
-                            if done.is_multiple_of(PROGRESS_EVERY) {
-                                let estimate =
-                                    (done as f64 * at.len as f64 / at.offset.max(1) as f64) as u64;
-                                report(done, estimate.max(done));
-                            }
-                        }
-                    }
-                    Ok(Feed::End(true)) => break,
-                    // refused (the reader's error is the answer) or the reader is gone
-                    Ok(Feed::End(false)) | Err(_) => {
-                        return Err(StoreError::Rejected("the file was refused".into()))
+            for item in concepts {
+                let (concept, at) = item?;
+                planner.add(txn, concept)?;
+                done += 1;
+                if let Some(report) = progress.as_ref() {
+                    if done.is_multiple_of(PROGRESS_EVERY) {
+                        let estimate =
+                            (done as f64 * at.len as f64 / at.offset.max(1) as f64) as u64;
+                        report(done, estimate.max(done));
                     }
                 }
             }
@@ -328,14 +354,11 @@ fn import_tbx(
                 report(done, done);
             }
             planner.finish(txn)
-        });
-        let warnings = match reader.join() {
-            Ok(read) => read?,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        let counts = written?;
-        Ok(report(opts, ImportFormat::Tbx, counts, warnings))
-    })
+        })
+    })?;
+    let warnings = read?;
+    let counts = written?;
+    Ok(report(opts, ImportFormat::Tbx, counts, warnings))
 }
 
 /// Applies a parsed glossary to its collection in one transaction, reporting progress if asked.

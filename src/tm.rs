@@ -10,7 +10,9 @@ use std::ops::ControlFlow;
 use crate::export::ExportError;
 use crate::formats::tmx::{read_tmx_each, unit_content_id, ParsedTmx, TmxWriter};
 use crate::formats::Warning;
-use crate::import::{ImportError, ImportMode, ImportOptions, ImportReport, Progress, UnitCounts};
+use crate::import::{
+    read_alongside, ImportError, ImportMode, ImportOptions, ImportReport, Progress, UnitCounts,
+};
 use crate::lang::{nfc, LangTag};
 use crate::model::{check_name, now_rfc3339, TranslationUnit};
 use crate::store::tm::{variant_lang, PreparedUnit, TmStore, TmTxn};
@@ -22,8 +24,6 @@ const PROGRESS_EVERY: usize = 10_000;
 const CHUNK: usize = 64;
 /// Imports of fewer units are prepared on the writer thread alone.
 const PARALLEL_FROM: usize = 2 * CHUNK;
-/// Units read ahead of the transaction.
-const FEED_DEPTH: usize = 512;
 
 /// A unit from a client or file made canonical: collection set, id checked (derived from the
 /// content when empty), variant keys normalised (`FR-ca` → `fr`, a second region of a language
@@ -139,13 +139,6 @@ pub fn import_tmx(
     Ok(report(opts, counts, warnings))
 }
 
-/// A unit of a file (with the units the file is estimated to hold), or the reader's verdict.
-enum Feed {
-    Unit(Box<TranslationUnit>, u64),
-    /// `true` when the file is accepted.
-    End(bool),
-}
-
 /// Reads a TMX file and applies it like [`import_tmx`], streaming: the units go into the
 /// transaction as they are read (reading, preparing and indexing overlap; the units are not all
 /// held at once), and a problem found later in the file rolls back what was written, so the file
@@ -157,45 +150,20 @@ pub fn import_tmx_file(
     origin: Option<&str>,
     progress: Option<Progress>,
 ) -> Result<ImportReport, ImportError> {
-    let (feed, fed) = std::sync::mpsc::sync_channel::<Feed>(FEED_DEPTH);
-    std::thread::scope(|scope| {
-        let reader = std::thread::Builder::new()
-            .name("import-tmx".into())
-            .spawn_scoped(scope, move || {
-                crate::priority::lower_this_thread();
-                let mut done = 0u64;
-                let read = read_tmx_each(&file, |unit, at| {
-                    done += 1;
-                    let estimate = (done as f64 * at.len as f64 / at.offset.max(1) as f64) as u64;
-                    match feed.send(Feed::Unit(Box::new(unit), estimate.max(done))) {
-                        Ok(()) => ControlFlow::Continue(()),
-                        // the transaction has failed and gone
-                        Err(_) => ControlFlow::Break(()),
-                    }
-                });
-                drop(file);
-                let _ = feed.send(Feed::End(read.is_ok()));
-                read
-            })
-            .map_err(|source| StoreError::Io {
-                path: "import-tmx thread".into(),
-                source,
-            })?;
-        let units = std::iter::from_fn(move || match fed.recv() {
-            Ok(Feed::Unit(unit, estimate)) => Some(Ok((*unit, estimate))),
-            Ok(Feed::End(true)) => None,
-            // refused (the reader's error is the answer) or the reader is gone
-            Ok(Feed::End(false)) | Err(_) => {
-                Some(Err(StoreError::Rejected("the file was refused".into())))
-            }
-        });
-        let written = apply_units(tm, units, opts, origin, progress);
-        let parsed = match reader.join() {
-            Ok(read) => read?,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        Ok(report(opts, written?, parsed.warnings))
-    })
+    // each unit with the units the file is estimated to hold, from the share read so far
+    let mut done = 0u64;
+    let read = move |send: &mut dyn FnMut((TranslationUnit, u64)) -> ControlFlow<()>| {
+        read_tmx_each(&file, |unit, at| {
+            done += 1;
+            let estimate = (done as f64 * at.len as f64 / at.offset.max(1) as f64) as u64;
+            send((unit, estimate.max(done)))
+        })
+    };
+    let (written, read) = read_alongside("import-tmx", read, |units| {
+        apply_units(tm, units, opts, origin, progress)
+    })?;
+    let parsed = read?;
+    Ok(report(opts, written?, parsed.warnings))
 }
 
 /// The report of a TMX import that went through, logged.
