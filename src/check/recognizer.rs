@@ -31,7 +31,9 @@ use crate::lang::{
 use crate::model::{Concept, TermStatus};
 
 mod concept;
+mod form;
 pub use concept::ConceptMatch;
+use form::{Form, Forms};
 
 /// One concept as the recogniser knows it.
 #[derive(Debug, Clone)]
@@ -50,13 +52,8 @@ pub(crate) struct TermEntry {
     /// Index into [`TermRecognizer::concepts`].
     pub concept: u32,
     pub status: TermStatus,
-    pub text: Box<str>,
-    /// Normalised forms of the tokens, one after the other.
-    norms: Box<str>,
-    /// Where each token's normalised form ends in `norms`.
-    norm_ends: Box<[u16]>,
-    /// Byte spans of the tokens in `text`.
-    spans: Box<[(u16, u16)]>,
+    /// Its written form: a record in [`LangPatterns::forms`].
+    form: u32,
     /// Where its token ids start in [`LangPatterns::term_ids`]: per token its key's and its
     /// alternative key's ([`NO_ID`] when none).
     ids: u32,
@@ -64,17 +61,6 @@ pub(crate) struct TermEntry {
 
 /// No token id.
 const NO_ID: u32 = u32::MAX;
-
-impl TermEntry {
-    fn norms(&self) -> impl Iterator<Item = &str> {
-        let mut start = 0;
-        self.norm_ends.iter().map(move |&end| {
-            let norm = &self.norms[start..end as usize];
-            start = end as usize;
-            norm
-        })
-    }
-}
 
 /// Patterns of one language.
 #[derive(Debug)]
@@ -84,16 +70,26 @@ struct LangPatterns {
     lang: Lang,
     /// Token key → id.
     vocab: FxHashMap<Box<str>, u32>,
-    /// `(node << 32) | token id` → child node.
+    /// `(node << 32) | token id` → child node, while building; emptied when the build is done
+    /// (the walk reads `trie` and `children`).
     edges: FxHashMap<u64, u32>,
+    /// Per node, then one past the last: where its children start in `children` and its groups
+    /// in `groups`. A step of the walk reads the node's entry (and the next one beside it) and
+    /// then its few children, where a table costs two random reads per look-up and another for
+    /// the groups.
+    trie: Vec<NodeEntry>,
+    /// Every node's children as (token id, child node), node after node, each node's by id.
+    children: Vec<(u32, u32)>,
     /// Per node: the terms whose pattern ends there, in index order (while building).
     ends: FxHashMap<u32, Vec<u32>>,
     /// Per node: the terms whose pattern ends there, grouped by their text (see [`TermGroup`]),
     /// made from `ends` when the build is done.
     groups: Vec<TermGroup>,
-    /// Per node `n`, its groups are `groups[group_start[n]..group_start[n + 1]]`: an array,
-    /// not a table, as the walk asks at every node it reaches.
-    group_start: Vec<u32>,
+    /// The terms of the groups, group after group.
+    group_terms: Vec<u32>,
+    /// The terms' written forms; after the build, in the order of the groups (each group's
+    /// terms share one record), then the terms in no group and the short forms.
+    forms: Forms,
     nodes: u32,
     terms: Vec<TermEntry>,
     /// Per concept index: the range of its terms in `terms`.
@@ -107,11 +103,24 @@ struct LangPatterns {
     term_ids: Vec<u32>,
 }
 
+/// Where a node's children and groups start (see [`LangPatterns::trie`]).
+#[derive(Debug, Clone, Copy)]
+struct NodeEntry {
+    children: u32,
+    groups: u32,
+}
+
 /// Terms of one text (of several concepts), in index order: whether they fit a text's tokens
 /// depends only on the text, so a termbase where thousands of concepts share a term compares it
 /// once.
-#[derive(Debug)]
-struct TermGroup(Box<[u32]>);
+#[derive(Debug, Clone, Copy)]
+struct TermGroup {
+    /// Their written form, in [`LangPatterns::forms`].
+    form: u32,
+    /// Where their indexes are in [`LangPatterns::group_terms`], and how many.
+    terms: u32,
+    len: u32,
+}
 
 /// Every term of a termbase, ready to be found in texts.
 #[derive(Debug)]
@@ -235,9 +244,10 @@ impl TermRecognizer {
 
     /// The term `index` of language `lang` (a normalised primary subtag).
     pub fn term(&self, lang: &str, index: u32) -> TermRef<'_> {
-        let t = &self.langs[lang].terms[index as usize];
+        let p = &self.langs[lang];
+        let t = &p.terms[index as usize];
         TermRef {
-            text: &t.text,
+            text: p.form(t).text,
             status: t.status,
         }
     }
@@ -264,7 +274,7 @@ impl TermRecognizer {
             pick(p)
                 .iter()
                 .map(|t| TermRef {
-                    text: &t.text,
+                    text: p.form(t).text,
                     status: t.status,
                 })
                 .collect()
@@ -291,19 +301,13 @@ impl TermRecognizer {
         for p in self.langs.values() {
             // a hash table entry costs its key and value plus a control byte, at 7/8 load
             n += p.vocab.keys().map(|k| k.len() + 16 + 4 + 1).sum::<usize>() * 8 / 7;
-            n += p.edges.capacity() * (8 + 4 + 1);
-            n += p.groups.iter().map(|g| g.0.len() * 4 + 16).sum::<usize>();
-            n += p.group_start.len() * 4;
+            n += p.trie.capacity() * 8 + p.children.capacity() * 8;
+            n += p.groups.capacity() * std::mem::size_of::<TermGroup>();
+            n += p.group_terms.capacity() * 4 + p.forms.heap_bytes();
             n += p.by_concept.capacity() * (4 + 8 + 1);
             n += p.shorts_by_concept.capacity() * (4 + 8 + 1);
             n += p.term_ids.capacity() * 4;
-            for t in p.terms.iter().chain(&p.shorts) {
-                n += std::mem::size_of::<TermEntry>()
-                    + t.text.len()
-                    + t.norms.len()
-                    + 2 * t.norm_ends.len();
-                n += t.spans.len() * 4;
-            }
+            n += (p.terms.capacity() + p.shorts.capacity()) * std::mem::size_of::<TermEntry>();
         }
         n
     }
@@ -517,9 +521,12 @@ impl LangPatterns {
             lang,
             vocab: FxHashMap::default(),
             edges: FxHashMap::default(),
+            trie: Vec::new(),
+            children: Vec::new(),
             ends: FxHashMap::default(),
             groups: Vec::new(),
-            group_start: Vec::new(),
+            group_terms: Vec::new(),
+            forms: Forms::default(),
             nodes: 1,
             terms: Vec::new(),
             by_concept: FxHashMap::default(),
@@ -551,23 +558,19 @@ impl LangPatterns {
             let alt = t.alt.as_deref().map_or(NO_ID, |a| self.intern(a));
             self.term_ids.extend([key, alt]);
         }
-        let mut norms = String::new();
-        let mut norm_ends = Vec::with_capacity(tokens.len());
-        for t in &tokens {
-            norms.push_str(&t.norm);
-            norm_ends.push(norms.len() as u16);
-        }
-        let spans = tokens
-            .iter()
-            .map(|t| (t.byte_start as u16, t.byte_end as u16))
-            .collect();
+        let Some(form) = self.forms.push(
+            text,
+            tokens
+                .iter()
+                .map(|t| ((t.byte_start, t.byte_end), t.norm.as_str())),
+        ) else {
+            self.term_ids.truncate(ids as usize);
+            return;
+        };
         let entry = TermEntry {
             concept,
             status,
-            text: text.into(),
-            norms: norms.into(),
-            norm_ends: norm_ends.into(),
-            spans,
+            form,
             ids,
         };
         if !pattern {
@@ -617,39 +620,114 @@ impl LangPatterns {
     /// Turns `ends` into `groups`.
     fn group_ends(&mut self) {
         self.term_ids.shrink_to_fit();
-        self.shorts.shrink_to_fit();
+        let old = std::mem::take(&mut self.forms);
+        let mut forms = Forms::default();
+        // per term, its record in `forms` once copied there
+        let mut moved = vec![NO_ID; self.terms.len()];
+        let mut groups = Vec::new();
+        let mut group_terms = Vec::with_capacity(self.terms.len());
+        let mut edges: Vec<(u64, u32)> = std::mem::take(&mut self.edges).into_iter().collect();
+        edges.sort_unstable();
+        let mut edges = edges.into_iter().peekable();
+        let mut children = Vec::with_capacity(edges.len());
+        let mut trie = Vec::with_capacity(self.nodes as usize + 1);
         let terms = &self.terms;
+        let text = |t: u32| old.get(terms[t as usize].form).text;
         let mut ends: Vec<(u32, Vec<u32>)> = std::mem::take(&mut self.ends).into_iter().collect();
         ends.sort_unstable_by_key(|e| e.0);
-        self.groups.clear();
-        self.group_start = Vec::with_capacity(self.nodes as usize + 1);
         let mut ends = ends.into_iter().peekable();
         for node in 0..self.nodes {
-            self.group_start.push(self.groups.len() as u32);
+            trie.push(NodeEntry {
+                children: children.len() as u32,
+                groups: groups.len() as u32,
+            });
+            while let Some((edge, child)) = edges.next_if(|e| (e.0 >> 32) as u32 == node) {
+                children.push((edge as u32, child));
+            }
             let Some((_, mut at)) = ends.next_if(|e| e.0 == node) else {
                 continue;
             };
-            at.sort_by(|&a, &b| {
-                terms[a as usize]
-                    .text
-                    .cmp(&terms[b as usize].text)
-                    .then(a.cmp(&b))
-            });
-            self.groups.extend(
-                at.chunk_by(|&a, &b| terms[a as usize].text == terms[b as usize].text)
-                    .map(|g| TermGroup(g.into())),
-            );
+            at.sort_by(|&a, &b| text(a).cmp(text(b)).then(a.cmp(&b)));
+            for g in at.chunk_by(|&a, &b| text(a) == text(b)) {
+                // the terms of a group are written alike: one record for all, the one a term of
+                // theirs already has (a term ends at several nodes) or a new copy, beside the
+                // records of this node's other groups
+                let form = g
+                    .iter()
+                    .map(|&t| moved[t as usize])
+                    .find(|&f| f != NO_ID)
+                    .unwrap_or_else(|| forms.copy_from(&old, terms[g[0] as usize].form));
+                for &t in g {
+                    if moved[t as usize] == NO_ID {
+                        moved[t as usize] = form;
+                    }
+                }
+                groups.push(TermGroup {
+                    form,
+                    terms: group_terms.len() as u32,
+                    len: g.len() as u32,
+                });
+                group_terms.extend_from_slice(g);
+            }
         }
-        self.group_start.push(self.groups.len() as u32);
+        trie.push(NodeEntry {
+            children: children.len() as u32,
+            groups: groups.len() as u32,
+        });
+        for (entry, &form) in self.terms.iter_mut().zip(&moved) {
+            entry.form = if form == NO_ID {
+                forms.copy_from(&old, entry.form)
+            } else {
+                form
+            };
+        }
+        for entry in &mut self.shorts {
+            entry.form = forms.copy_from(&old, entry.form);
+        }
+        self.shorts.shrink_to_fit();
+        forms.shrink_to_fit();
+        groups.shrink_to_fit();
+        group_terms.shrink_to_fit();
+        self.forms = forms;
+        self.groups = groups;
+        self.group_terms = group_terms;
+        self.trie = trie;
+        self.children = children;
+    }
+
+    /// The written form of a term.
+    fn form(&self, entry: &TermEntry) -> Form<'_> {
+        self.forms.get(entry.form)
+    }
+
+    /// The terms of a group.
+    fn group_terms(&self, group: &TermGroup) -> &[u32] {
+        &self.group_terms[group.terms as usize..(group.terms + group.len) as usize]
     }
 
     /// The groups of terms whose pattern ends at `node`.
     fn groups_at(&self, node: u32) -> &[TermGroup] {
         let n = node as usize;
-        match (self.group_start.get(n), self.group_start.get(n + 1)) {
-            (Some(&a), Some(&b)) => &self.groups[a as usize..b as usize],
+        match (self.trie.get(n), self.trie.get(n + 1)) {
+            (Some(a), Some(b)) => &self.groups[a.groups as usize..b.groups as usize],
             _ => &[],
         }
+    }
+
+    /// The child of `node` by token `id`.
+    fn child(&self, node: u32, id: u32) -> Option<u32> {
+        let n = node as usize;
+        let (Some(a), Some(b)) = (self.trie.get(n), self.trie.get(n + 1)) else {
+            return None;
+        };
+        let children = &self.children[a.children as usize..b.children as usize];
+        if children.len() <= 8 {
+            return children.iter().find(|c| c.0 == id).map(|c| c.1);
+        }
+        children
+            .binary_search_by_key(&id, |c| c.0)
+            .ok()
+            .map(|k| children[k].1)
     }
 
     /// Appends the token ids a text unit may stand for.
@@ -742,8 +820,7 @@ impl LangPatterns {
                     next.clear();
                     for &s in &states {
                         for id in words.ids(&pieces[j]) {
-                            let edge = (u64::from(s) << 32) | u64::from(*id);
-                            if let Some(&n) = self.edges.get(&edge) {
+                            if let Some(n) = self.child(s, *id) {
                                 if !next.contains(&n) {
                                     next.push(n);
                                 }
@@ -825,14 +902,14 @@ impl LangPatterns {
     ) {
         fitting.clear();
         for group in groups {
-            let term = &self.terms[group.0[0] as usize];
-            if term.spans.len() != span.len() {
+            let form = self.forms.get(group.form);
+            if form.len() != span.len() {
                 continue;
             }
-            let Some((score, variant)) = self.fit(text, span, words, term, sentence_start) else {
+            let Some((score, variant)) = self.fit(text, span, words, form, sentence_start) else {
                 continue;
             };
-            for &ti in group.0.iter() {
+            for &ti in self.group_terms(group) {
                 fitting.push((self.terms[ti as usize].concept, ti, score, variant));
             }
         }
@@ -850,18 +927,18 @@ impl LangPatterns {
         fitting.dedup_by_key(|f| f.0);
     }
 
-    /// How `term` fits the text's tokens `span` (same length): `None` when a token is not an
-    /// inflection of the term's, or adds an accent the term does not have; else the number of
-    /// tokens written as in the term and the spelling variant.
+    /// How a term written `form` fits the text's tokens `span` (same length): `None` when a
+    /// token is not an inflection of the term's, or adds an accent the term does not have; else
+    /// the number of tokens written as in the term and the spelling variant.
     fn fit(
         &self,
         text: &str,
         span: &[Piece],
         words: &TextWords,
-        term: &TermEntry,
+        form: Form,
         sentence_start: bool,
     ) -> Option<(usize, Option<Variant>)> {
-        if !term
+        if !form
             .norms()
             .zip(span)
             .all(|(tn, u)| inflection_of(self.lang, tn, words.norm(u)))
@@ -870,16 +947,14 @@ impl LangPatterns {
         }
         let latin = matches!(self.lang, Lang::En | Lang::Fr | Lang::Es);
         if latin
-            && !term.spans.iter().zip(span).all(|(&(a, b), u)| {
-                no_added_accent(
-                    &term.text[a as usize..b as usize],
-                    &text[u.byte_start..u.byte_end],
-                )
-            })
+            && !form
+                .words()
+                .zip(span)
+                .all(|(want, u)| no_added_accent(want, &text[u.byte_start..u.byte_end]))
         {
             return None;
         }
-        Some(compare_surfaces(text, span, term, sentence_start))
+        Some(compare_surfaces(text, span, form, sentence_start))
     }
 }
 
@@ -1209,7 +1284,7 @@ impl TextWords {
             self.ids.extend_from_slice(&ids);
             let root_at = self.ids.len() as u32;
             for id in &ids {
-                if let Some(&n) = p.edges.get(&u64::from(*id)) {
+                if let Some(n) = p.child(0, *id) {
                     if !self.ids[root_at as usize..].contains(&n) {
                         self.ids.push(n);
                     }
@@ -1277,14 +1352,13 @@ fn sentence_start(before: &str) -> bool {
 fn compare_surfaces(
     text: &str,
     span: &[Piece],
-    term: &TermEntry,
+    form: Form,
     sentence_start: bool,
 ) -> (usize, Option<Variant>) {
     let mut score = 0;
     let mut variant = None;
-    for (k, (u, &(a, b))) in span.iter().zip(term.spans.iter()).enumerate() {
+    for (k, (u, want)) in span.iter().zip(form.words()).enumerate() {
         let got = &text[u.byte_start..u.byte_end];
-        let want = &term.text[a as usize..b as usize];
         if got == want {
             score += 1;
             continue;
@@ -1686,7 +1760,7 @@ mod tests {
                         assert_eq!(ids, words.ids(q), "{line}");
                         let mut root: Vec<u32> = Vec::new();
                         for id in &ids {
-                            if let Some(&n) = p.edges.get(&u64::from(*id)) {
+                            if let Some(n) = p.child(0, *id) {
                                 if !root.contains(&n) {
                                     root.push(n);
                                 }

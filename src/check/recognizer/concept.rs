@@ -5,8 +5,8 @@
 //! accent rules), so what counts as a term's word is the same everywhere.
 
 use super::{
-    entries_of, inflection_of, joinable, no_added_accent, sentence_start, LangPatterns, Occurrence,
-    Piece, TermEntry, TermRecognizer, TermRef, TextWords, NO_ID,
+    entries_of, inflection_of, joinable, no_added_accent, sentence_start, Form, LangPatterns,
+    Occurrence, Piece, TermEntry, TermRecognizer, TermRef, TextWords, NO_ID,
 };
 use crate::lang::{is_apostrophe, Lang};
 
@@ -24,13 +24,13 @@ pub struct ConceptMatch<'a> {
     pub inserted: usize,
 }
 
-/// A candidate term: its entry, whether it is a short form, and its index.
-type Candidate<'a> = (&'a TermEntry, bool, u32);
+/// A candidate term: its entry, its written form, whether it is a short form, and its index.
+type Candidate<'a> = (&'a TermEntry, Form<'a>, bool, u32);
 
 impl<'a> ConceptMatch<'a> {
     /// The candidate over `span` (its first and last pieces), as written (no variant), with no
     /// word inserted.
-    fn new(span: &[Piece], concept: u32, (entry, short_form, term): Candidate<'a>) -> Self {
+    fn new(span: &[Piece], concept: u32, (entry, form, short_form, term): Candidate<'a>) -> Self {
         let (first, last) = (&span[0], &span[span.len() - 1]);
         ConceptMatch {
             occurrence: Occurrence {
@@ -43,7 +43,7 @@ impl<'a> ConceptMatch<'a> {
                 variant: None,
             },
             term: TermRef {
-                text: &entry.text,
+                text: form.text,
                 status: entry.status,
             },
             short_form,
@@ -70,25 +70,26 @@ impl TermRecognizer {
             while i < pieces.len() {
                 // the longest, then the best written, the better status, the first
                 let mut best: Option<(usize, usize, Candidate, Option<super::Variant>)> = None;
-                for &(entry, short, index) in &candidates {
-                    let Some((score, variant)) = p.fits_at(text, pieces, i, words, entry) else {
+                for &candidate in &candidates {
+                    let (entry, form, _, _) = candidate;
+                    let Some((score, variant)) = p.fits_at(text, pieces, i, words, entry, form)
+                    else {
                         continue;
                     };
-                    let last = i + entry.spans.len() - 1;
-                    let better = best.as_ref().is_none_or(|&(l, s, (e, _, _), _)| {
+                    let last = i + form.len() - 1;
+                    let better = best.as_ref().is_none_or(|&(l, s, (e, _, _, _), _)| {
                         (last, score).cmp(&(l, s)).then(e.status.cmp(&entry.status))
                             == std::cmp::Ordering::Greater
                     });
                     if better {
-                        best = Some((last, score, (entry, short, index), variant));
+                        best = Some((last, score, candidate, variant));
                     }
                 }
-                let Some((last, _, (entry, short_form, index), variant)) = best else {
+                let Some((last, _, candidate, variant)) = best else {
                     i += 1;
                     continue;
                 };
-                let mut m =
-                    ConceptMatch::new(&pieces[i..=last], concept, (entry, short_form, index));
+                let mut m = ConceptMatch::new(&pieces[i..=last], concept, candidate);
                 m.occurrence.variant = variant;
                 out.push(m);
                 i = last + 1;
@@ -117,7 +118,7 @@ impl TermRecognizer {
         let phrases: Vec<Candidate> = p
             .candidates(concept, false)
             .into_iter()
-            .filter(|(entry, _, _)| entry.spans.len() >= 2)
+            .filter(|(_, form, _, _)| form.len() >= 2)
             .collect();
         if phrases.is_empty() {
             return None;
@@ -132,18 +133,18 @@ impl TermRecognizer {
                 max_inserted,
                 usable: &usable,
             };
-            for &(entry, _, index) in &phrases {
+            for &candidate in &phrases {
+                let (entry, form, _, _) = candidate;
                 for i in 0..pieces.len() {
-                    if !usable(i) || !p.token_fits(text, &pieces[i], words, entry, 0) {
+                    if !usable(i) || !p.token_fits(text, &pieces[i], words, entry, form, 0) {
                         continue;
                     }
                     // with none inserted it is the term itself, which the recogniser would
                     // have found but for what stands between its words
-                    let Some((last, inserted @ 1..)) = spread.chain(entry, 1, i, 0) else {
+                    let Some((last, inserted @ 1..)) = spread.chain(entry, form, 1, i, 0) else {
                         continue;
                     };
-                    let mut m =
-                        ConceptMatch::new(&pieces[i..=last], concept, (entry, false, index));
+                    let mut m = ConceptMatch::new(&pieces[i..=last], concept, candidate);
                     m.inserted = inserted;
                     return Some(m);
                 }
@@ -162,7 +163,10 @@ impl LangPatterns {
         let short = entries_of(&self.shorts_by_concept, concept)
             .filter(|_| shorts)
             .map(|t| (&self.shorts[t], true, t as u32));
-        terms.chain(short).collect()
+        let terms = terms
+            .chain(short)
+            .map(|(e, short, t)| (e, self.form(e), short, t));
+        terms.collect()
     }
 
     /// How `entry` fits the pieces from `i` on, as [`LangPatterns::walk`] would accept it there.
@@ -173,8 +177,9 @@ impl LangPatterns {
         i: usize,
         words: &TextWords,
         entry: &TermEntry,
+        form: Form,
     ) -> Option<(usize, Option<super::Variant>)> {
-        let span = pieces.get(i..i + entry.spans.len())?;
+        let span = pieces.get(i..i + form.len())?;
         let ids_fit = span.iter().enumerate().all(|(k, piece)| {
             self.has_token(words, piece, entry, k)
                 && (k == 0 || joinable(self.lang, &text[span[k - 1].byte_end..piece.word_start]))
@@ -184,7 +189,7 @@ impl LangPatterns {
             return None;
         }
         let sentence = i == 0 || sentence_start(&text[..span[0].byte_start]);
-        self.fit(text, span, words, entry, sentence)
+        self.fit(text, span, words, form, sentence)
     }
 
     /// Whether the piece may be token `k` of `entry`: one of its ids, an inflection of it, no
@@ -195,24 +200,17 @@ impl LangPatterns {
         piece: &Piece,
         words: &TextWords,
         entry: &TermEntry,
+        form: Form,
         k: usize,
     ) -> bool {
-        if !self.has_token(words, piece, entry, k) {
+        if k >= form.len() || !self.has_token(words, piece, entry, k) {
             return false;
         }
-        let Some(norm) = entry.norms().nth(k) else {
-            return false;
-        };
-        if !inflection_of(self.lang, norm, words.norm(piece)) {
+        if !inflection_of(self.lang, form.norm(k), words.norm(piece)) {
             return false;
         }
         let latin = matches!(self.lang, Lang::En | Lang::Fr | Lang::Es);
-        let (a, b) = entry.spans[k];
-        !latin
-            || no_added_accent(
-                &entry.text[a as usize..b as usize],
-                &text[piece.byte_start..piece.byte_end],
-            )
+        !latin || no_added_accent(form.word(k), &text[piece.byte_start..piece.byte_end])
     }
 
     /// Whether the piece's token ids include the key or alternative key of token `k` of `entry`.
@@ -243,11 +241,12 @@ impl Spread<'_> {
     fn chain(
         &self,
         entry: &TermEntry,
+        form: Form,
         k: usize,
         prev: usize,
         so_far: usize,
     ) -> Option<(usize, usize)> {
-        if k == entry.spans.len() {
+        if k == form.len() {
             return Some((prev, so_far));
         }
         for next in prev + 1..self.pieces.len() {
@@ -263,8 +262,12 @@ impl Spread<'_> {
                 break;
             }
             let piece = &self.pieces[next];
-            if (self.usable)(next) && self.p.token_fits(self.text, piece, self.words, entry, k) {
-                if let Some(found) = self.chain(entry, k + 1, next, inserted) {
+            if (self.usable)(next)
+                && self
+                    .p
+                    .token_fits(self.text, piece, self.words, entry, form, k)
+            {
+                if let Some(found) = self.chain(entry, form, k + 1, next, inserted) {
                     return Some(found);
                 }
             }
