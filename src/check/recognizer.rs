@@ -69,7 +69,7 @@ struct LangPatterns {
     id: u64,
     lang: Lang,
     /// Token key → id.
-    vocab: FxHashMap<Box<str>, u32>,
+    vocab: ShortKeys<u8, 24, u32>,
     /// `(node << 32) | token id` → child node, while building; emptied when the build is done
     /// (the walk reads `trie` and `children`).
     edges: FxHashMap<u64, u32>,
@@ -85,8 +85,9 @@ struct LangPatterns {
     /// Per node: the terms whose pattern ends there, grouped by their text (see [`TermGroup`]),
     /// made from `ends` when the build is done.
     groups: Vec<TermGroup>,
-    /// The terms of the groups, group after group.
-    group_terms: Vec<u32>,
+    /// The terms of the groups, group after group, as (term index, concept index): the walk
+    /// reads a fitting term's concept here, not in its entry.
+    group_terms: Vec<(u32, u32)>,
     /// The terms' written forms; after the build, in the order of the groups (each group's
     /// terms share one record), then the terms in no group and the short forms.
     forms: Forms,
@@ -300,10 +301,18 @@ impl TermRecognizer {
         }
         for p in self.langs.values() {
             // a hash table entry costs its key and value plus a control byte, at 7/8 load
-            n += p.vocab.keys().map(|k| k.len() + 16 + 4 + 1).sum::<usize>() * 8 / 7;
+            n += p.vocab.short.capacity() * (24 + 4 + 1);
+            n += p
+                .vocab
+                .long
+                .keys()
+                .map(|k| k.len() + 16 + 4 + 1)
+                .sum::<usize>()
+                * 8
+                / 7;
             n += p.trie.capacity() * 8 + p.children.capacity() * 8;
             n += p.groups.capacity() * std::mem::size_of::<TermGroup>();
-            n += p.group_terms.capacity() * 4 + p.forms.heap_bytes();
+            n += p.group_terms.capacity() * 8 + p.forms.heap_bytes();
             n += p.by_concept.capacity() * (4 + 8 + 1);
             n += p.shorts_by_concept.capacity() * (4 + 8 + 1);
             n += p.term_ids.capacity() * 4;
@@ -519,7 +528,7 @@ impl LangPatterns {
         LangPatterns {
             id: NEXT_PATTERNS_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             lang,
-            vocab: FxHashMap::default(),
+            vocab: ShortKeys::default(),
             edges: FxHashMap::default(),
             trie: Vec::new(),
             children: Vec::new(),
@@ -537,11 +546,11 @@ impl LangPatterns {
     }
 
     fn intern(&mut self, key: &str) -> u32 {
-        if let Some(&id) = self.vocab.get(key) {
+        if let Some(id) = self.vocab.get(key.as_bytes()) {
             return id;
         }
         let id = self.vocab.len() as u32;
-        self.vocab.insert(key.into(), id);
+        self.vocab.insert(key.as_bytes(), id);
         id
     }
 
@@ -667,7 +676,7 @@ impl LangPatterns {
                     terms: group_terms.len() as u32,
                     len: g.len() as u32,
                 });
-                group_terms.extend_from_slice(g);
+                group_terms.extend(g.iter().map(|&t| (t, terms[t as usize].concept)));
             }
         }
         trie.push(NodeEntry {
@@ -701,7 +710,7 @@ impl LangPatterns {
     }
 
     /// The terms of a group.
-    fn group_terms(&self, group: &TermGroup) -> &[u32] {
+    fn group_terms(&self, group: &TermGroup) -> &[(u32, u32)] {
         &self.group_terms[group.terms as usize..(group.terms + group.len) as usize]
     }
 
@@ -734,7 +743,7 @@ impl LangPatterns {
     fn ids(&self, u: &Unit, out: &mut Vec<u32>) {
         let start = out.len();
         let mut push = |key: &str| {
-            if let Some(&id) = self.vocab.get(key) {
+            if let Some(id) = self.vocab.get(key.as_bytes()) {
                 if !out[start..].contains(&id) {
                     out.push(id);
                 }
@@ -909,8 +918,8 @@ impl LangPatterns {
             let Some((score, variant)) = self.fit(text, span, words, form, sentence_start) else {
                 continue;
             };
-            for &ti in self.group_terms(group) {
-                fitting.push((self.terms[ti as usize].concept, ti, score, variant));
+            for &(ti, concept) in self.group_terms(group) {
+                fitting.push((concept, ti, score, variant));
             }
         }
         // per concept the term written most like the text, then the better status, then the
@@ -1028,14 +1037,24 @@ struct TextWords {
 
 const TEXT_WORDS_MAX: usize = 1 << 16;
 
-/// A map from short sequences to ranges that holds keys of up to `N` items in the table itself,
-/// padded with [`Pad::PAD`] (so a look-up follows no pointer and calls no comparison), and longer
-/// keys boxed beside it: the per-word and per-span look-ups of [`TextWords`] are most of the
-/// walk's cost once a thread has met a text's words.
-#[derive(Debug, Default)]
-struct ShortKeys<T: Pad, const N: usize> {
-    short: FxHashMap<[T; N], (u32, u32)>,
-    long: FxHashMap<Box<[T]>, (u32, u32)>,
+/// A map from short sequences (to ranges, by default) that holds keys of up to `N` items in the
+/// table itself, padded with [`Pad::PAD`] (so a look-up follows no pointer and calls no
+/// comparison), and longer keys boxed beside it: the per-word and per-span look-ups of
+/// [`TextWords`] are most of the walk's cost once a thread has met a text's words, and the
+/// vocabulary's of a word it meets first.
+#[derive(Debug)]
+struct ShortKeys<T: Pad, const N: usize, V = (u32, u32)> {
+    short: FxHashMap<[T; N], V>,
+    long: FxHashMap<Box<[T]>, V>,
+}
+
+impl<T: Pad, const N: usize, V> Default for ShortKeys<T, N, V> {
+    fn default() -> Self {
+        ShortKeys {
+            short: FxHashMap::default(),
+            long: FxHashMap::default(),
+        }
+    }
 }
 
 /// An item no key holds.
@@ -1053,7 +1072,7 @@ impl Pad for u32 {
     const PAD: u32 = u32::MAX;
 }
 
-impl<T: Pad, const N: usize> ShortKeys<T, N>
+impl<T: Pad, const N: usize, V: Copy> ShortKeys<T, N, V>
 where
     [T; N]: std::hash::Hash + Eq,
 {
@@ -1063,7 +1082,7 @@ where
         out
     }
 
-    fn get(&self, key: &[T]) -> Option<(u32, u32)> {
+    fn get(&self, key: &[T]) -> Option<V> {
         if key.len() <= N {
             self.short.get(&Self::padded(key)).copied()
         } else {
@@ -1071,7 +1090,7 @@ where
         }
     }
 
-    fn insert(&mut self, key: &[T], value: (u32, u32)) {
+    fn insert(&mut self, key: &[T], value: V) {
         if key.len() <= N {
             self.short.insert(Self::padded(key), value);
         } else {
