@@ -394,11 +394,9 @@ impl Report {
     }
 
     fn finish(mut self, segments: usize, order: &HashMap<String, usize>) -> Report {
-        self.issues.sort_by(|a, b| {
-            let ka = (order.get(&a.segment_id), a.side, a.start, a.end);
-            let kb = (order.get(&b.segment_id), b.side, b.start, b.end);
-            ka.cmp(&kb)
-        });
+        // stable, each issue's key worked out once
+        self.issues
+            .sort_by_cached_key(|i| (order.get(&i.segment_id).copied(), i.side, i.start, i.end));
         let count = |s| self.issues.iter().filter(|i| i.severity == s).count();
         self.summary = Summary {
             segments,
@@ -847,16 +845,17 @@ pub fn check_document(
     };
     let check_all = |segments: &[Segment]| {
         let mut ctx = new_ctx();
-        for seg in segments {
-            check_segment(&mut ctx, &src, &tgt, seg);
-        }
-        ctx.report
+        let keys: Vec<_> = segments
+            .iter()
+            .map(|seg| check_segment(&mut ctx, &src, &tgt, seg))
+            .collect();
+        (ctx.report, keys)
     };
     // segments are checked on their own, so a long document is split over the cores (the
     // consistency checks, which compare segments, run after on the whole), on rayon's threads:
     // they live on from request to request, and with them what the recogniser and the analysis
     // remember of the words they met
-    let parts: Vec<Report> = if doc.segments.len() < 2 * SEGMENTS_PER_THREAD {
+    let parts: Vec<(Report, Vec<SegmentKeys>)> = if doc.segments.len() < 2 * SEGMENTS_PER_THREAD {
         vec![check_all(&doc.segments)]
     } else {
         use rayon::prelude::*;
@@ -865,25 +864,33 @@ pub fn check_document(
         doc.segments.par_chunks(size).map(check_all).collect()
     };
     let mut ctx = new_ctx();
-    for part in parts {
+    let mut keys = Vec::with_capacity(doc.segments.len());
+    for (part, part_keys) in parts {
         ctx.report.issues.extend(part.issues);
         if let Some(terms) = part.terms {
             ctx.report.terms.get_or_insert_with(Vec::new).extend(terms);
         }
+        keys.extend(part_keys);
     }
-    consistency(&mut ctx, &doc.segments);
+    consistency(&mut ctx, &doc.segments, &keys);
     Ok(ctx.report.finish(doc.segments.len(), &order))
 }
 
 /// Fewest segments worth a thread of their own.
 const SEGMENTS_PER_THREAD: usize = 500;
 
-fn check_segment(ctx: &mut Ctx<'_>, src: &str, tgt: &str, seg: &Segment) {
+/// A segment's source and target as [`exact_key`] makes them (NFC, case folded, whitespace
+/// collapsed); `None` when its target is empty.
+type SegmentKeys = Option<(String, String)>;
+
+/// Checks one segment on its own; returns its [`SegmentKeys`] for the consistency checks.
+fn check_segment(ctx: &mut Ctx<'_>, src: &str, tgt: &str, seg: &Segment) -> SegmentKeys {
     let id = seg.id.as_str();
     let target = seg.target.as_deref().unwrap_or("");
     let empty_target = target.trim().is_empty();
-    // the target is the source left as it is (both texts keyed once, for two checks)
-    let unchanged = !empty_target && same_text(&seg.source, target);
+    let keys = (!empty_target).then(|| (exact_key(&seg.source), exact_key(target)));
+    // the target is the source left as it is
+    let unchanged = keys.as_ref().is_some_and(|(s, t)| s == t);
     let terms = CheckId::ALL[..4].iter().any(|c| ctx.opts.on(*c)) || ctx.opts.include_terms;
     if terms {
         let in_source = ctx.recognise(id, Side::Source, src, &seg.source);
@@ -931,11 +938,7 @@ fn check_segment(ctx: &mut Ctx<'_>, src: &str, tgt: &str, seg: &Segment) {
     if ctx.opts.on(CheckId::TagMismatch) && !empty_target {
         tag_mismatch(ctx, id, seg);
     }
-}
-
-/// Same text after NFC, case folding and whitespace collapsing.
-fn same_text(a: &str, b: &str) -> bool {
-    exact_key(a) == exact_key(b)
+    keys
 }
 
 /// At least two words of letters: a lone name or code may stay as it is.
@@ -1095,8 +1098,9 @@ fn tag_mismatch(ctx: &mut Ctx<'_>, id: &str, seg: &Segment) {
     }
 }
 
-/// inconsistent-target and inconsistent-source over the whole document.
-fn consistency(ctx: &mut Ctx<'_>, segments: &[Segment]) {
+/// inconsistent-target and inconsistent-source over the whole document, by the segments' keys
+/// (`keys[i]` of `segments[i]`).
+fn consistency(ctx: &mut Ctx<'_>, segments: &[Segment], keys: &[SegmentKeys]) {
     for (check, side) in [
         (CheckId::InconsistentTarget, Side::Target),
         (CheckId::InconsistentSource, Side::Source),
@@ -1105,24 +1109,21 @@ fn consistency(ctx: &mut Ctx<'_>, segments: &[Segment]) {
             continue;
         }
         // key side → (other side's key → segments)
-        let mut groups: BTreeMap<String, Vec<(String, usize)>> = BTreeMap::new();
-        for (i, seg) in segments.iter().enumerate() {
-            let Some(target) = seg.target.as_deref().filter(|t| !t.trim().is_empty()) else {
+        let mut groups: BTreeMap<&str, Vec<(&str, usize)>> = BTreeMap::new();
+        for (i, seg_keys) in keys.iter().enumerate() {
+            let Some((source, target)) = seg_keys else {
                 continue;
             };
             let (key, other) = match side {
-                Side::Target => (seg.source.as_str(), target),
-                Side::Source => (target, seg.source.as_str()),
+                Side::Target => (source, target),
+                Side::Source => (target, source),
             };
-            groups
-                .entry(exact_key(key))
-                .or_default()
-                .push((exact_key(other), i));
+            groups.entry(key).or_default().push((other, i));
         }
         for (_, members) in groups {
-            let mut variants: Vec<(&String, Vec<usize>)> = Vec::new();
+            let mut variants: Vec<(&str, Vec<usize>)> = Vec::new();
             for (other, i) in &members {
-                match variants.iter_mut().find(|v| v.0 == other) {
+                match variants.iter_mut().find(|v| v.0 == *other) {
                     Some(v) => v.1.push(*i),
                     None => variants.push((other, vec![*i])),
                 }
