@@ -860,7 +860,8 @@ pub fn check_document(
     } else {
         use rayon::prelude::*;
         let threads = (doc.segments.len() / SEGMENTS_PER_THREAD).min(rayon::current_num_threads());
-        let size = doc.segments.len().div_ceil(threads.max(1));
+        // a few parts a thread, so a thread that finishes first takes over the rest
+        let size = doc.segments.len().div_ceil(4 * threads.max(1));
         doc.segments.par_chunks(size).map(check_all).collect()
     };
     let mut ctx = new_ctx();
