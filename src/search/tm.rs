@@ -695,7 +695,7 @@ fn candidates(
     let should: Vec<(Occur, Box<dyn Query>)> = terms
         .into_iter()
         .map(|t| {
-            let q: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::WithFreqs));
+            let q: Box<dyn Query> = Box::new(TermQuery::new(t, IndexRecordOption::Basic));
             (Occur::Should, q)
         })
         .collect();
@@ -1026,7 +1026,7 @@ pub fn concordance(
             .map(|k| {
                 let q: Box<dyn Query> = Box::new(TermQuery::new(
                     Term::from_field_text(field, k),
-                    IndexRecordOption::WithFreqs,
+                    IndexRecordOption::Basic,
                 ));
                 (Occur::Should, q)
             })

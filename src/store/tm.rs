@@ -6,7 +6,7 @@
 //!
 //! One document per unit: `key` (`collection \u{1f} id`), `collection`, the unit as JSON, and
 //! per variant its text without inline-code placeholders analysed by the `lang` pipeline:
-//! `s_<analyser>` (stemmed keys with frequencies, no positions: BM25 candidate retrieval and
+//! `s_<analyser>` (stemmed keys, documents only — no frequencies, no positions: BM25 candidate retrieval and
 //! concordance's every-word queries; Chinese: character bigrams in `s_zh_bigram`), and a 64-bit
 //! hash of the language and the [`exact_key`] ([`exact_hash`]) twice: its low 16 bits as a term of
 //! `exact` (one of 65,536 buckets) and the whole hash as a value of the fast field `exact_hash`.
@@ -47,8 +47,9 @@ use crate::model::TranslationUnit;
 /// fields without positions (nothing reads them), no `langs` field (nothing queried it). 3: the
 /// `exact` hashes in 11 characters, no `content` term for units whose id is their content id.
 /// 4: `exact` holds 16-bit buckets and the fast field `exact_hash` the whole hashes; no
-/// `content` field (duplicates are found through the exact hash).
-pub const TM_SCHEMA_VERSION: u32 = 4;
+/// `content` field (duplicates are found through the exact hash). 5: the text fields without
+/// term frequencies (documents only).
+pub const TM_SCHEMA_VERSION: u32 = 5;
 /// Name of the fast field of the exact hashes.
 const EXACT_HASH: &str = "exact_hash";
 /// Name of the TM index directory inside the data directory.
@@ -65,7 +66,7 @@ pub struct TmFields {
     pub collection: Field,
     /// The whole unit as JSON.
     pub json: Field,
-    /// Variant texts per analyser (stemmed keys, positions), in [`Lang::ALL`] order; Chinese text
+    /// Variant texts per analyser (stemmed keys, documents only), in [`Lang::ALL`] order; Chinese text
     /// goes to `zh_bigrams` only.
     pub text: [Field; 7],
     /// Chinese character bigrams.
@@ -97,7 +98,7 @@ fn build_schema() -> (Schema, TmFields) {
             &format!("s_{}", lang.code()),
             text_options(
                 &tokenizer_name(lang, Analysis::Words),
-                IndexRecordOption::WithFreqs,
+                IndexRecordOption::Basic,
             ),
         )
     });
@@ -105,7 +106,7 @@ fn build_schema() -> (Schema, TmFields) {
         "s_zh_bigram",
         text_options(
             &tokenizer_name(Lang::Zh, Analysis::Bigrams),
-            IndexRecordOption::WithFreqs,
+            IndexRecordOption::Basic,
         ),
     );
     let exact = b.add_text_field("exact", STRING);
@@ -862,7 +863,20 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{exact_bucket, exact_hash};
+    use super::{build_schema, exact_bucket, exact_hash};
+    use tantivy::schema::{FieldType, IndexRecordOption};
+
+    #[test]
+    fn text_fields_index_documents_only() {
+        let (schema, fields) = build_schema();
+        for field in fields.text.iter().chain([&fields.zh_bigrams]) {
+            let FieldType::Str(options) = schema.get_field_entry(*field).field_type() else {
+                panic!("{field:?} is not a text field");
+            };
+            let indexing = options.get_indexing_options().expect("indexed");
+            assert_eq!(indexing.index_option(), IndexRecordOption::Basic);
+        }
+    }
 
     #[test]
     fn exact_hashes_tell_languages_apart_and_buckets_are_16_bits() {
