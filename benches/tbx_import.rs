@@ -19,7 +19,8 @@
 //! (`VmHWM`), reset before the import through `/proc/self/clear_refs`, so the generator does not
 //! count. Afterwards the file is parsed once more on its own (`read_tbx_each`, concepts counted and
 //! dropped), to show the reader's share; and the process's CPU time of the import is printed, as
-//! the wall time depends on what else the machine runs.
+//! the wall time depends on what else the machine runs. Last, the store is closed (it waits for
+//! the merges the commit started) and the size of the index on disk is printed.
 
 use std::io::Write;
 use std::ops::ControlFlow;
@@ -182,6 +183,10 @@ fn main() {
     let parse = t1.elapsed();
     assert_eq!(read, n);
 
+    // the index on disk, once the merges after the commit are done
+    store.close();
+    let index_bytes = dir_size(data.path());
+
     let secs = total.as_secs_f64();
     println!(
         "tbx_import: {n} concepts, {terms} terms, {:.1} MiB of TBX",
@@ -197,6 +202,23 @@ fn main() {
         terms as f64 / secs
     );
     println!("  RSS before {rss_before:.0} MiB, peak during the import {peak:.0} MiB");
+    println!(
+        "  index size after its merges {:.1} MiB",
+        index_bytes as f64 / 1048576.0
+    );
+}
+
+/// Bytes of the files under `dir`.
+fn dir_size(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            _ => e.metadata().map_or(0, |m| m.len()),
+        })
+        .sum()
 }
 
 /// User and system CPU time of this process so far, in seconds (`/proc/self/stat`).

@@ -32,19 +32,40 @@ pub struct IndexDoc {
 /// waiting (several kilobytes each) stay few.
 #[derive(Debug, Default)]
 pub struct InFlight {
-    count: Mutex<usize>,
+    count: Mutex<Gauge>,
     indexed: Condvar,
 }
 
+/// Documents in flight, and the admissions waiting: they wait until a quarter of the limit has
+/// been indexed, and only the drop that gets there wakes them (a wake-up is a system call and a
+/// context switch; tantivy drops a document per document indexed).
+#[derive(Debug, Default)]
+struct Gauge {
+    documents: usize,
+    waiting: usize,
+    /// While some admission waits: the number of documents in flight it waits for.
+    resume_at: usize,
+}
+
 impl InFlight {
-    /// Waits until fewer than `limit` documents are in flight, then counts `doc` in until it is
-    /// dropped.
+    /// Counts `doc` in until it is dropped; when `limit` documents are in flight already, first
+    /// waits until a quarter of them are indexed.
     pub fn admit(self: &Arc<Self>, doc: &mut IndexDoc, limit: usize) {
         let mut count = self.count.lock().expect("in-flight lock");
-        while *count >= limit {
-            count = self.indexed.wait(count).expect("in-flight lock");
+        if count.documents >= limit {
+            let resume_at = limit - limit.div_ceil(4);
+            while count.documents > resume_at {
+                count.resume_at = if count.waiting == 0 {
+                    resume_at
+                } else {
+                    count.resume_at.max(resume_at)
+                };
+                count.waiting += 1;
+                count = self.indexed.wait(count).expect("in-flight lock");
+                count.waiting -= 1;
+            }
         }
-        *count += 1;
+        count.documents += 1;
         doc.ticket = Some(Ticket(self.clone()));
     }
 }
@@ -55,9 +76,12 @@ struct Ticket(Arc<InFlight>);
 impl Drop for Ticket {
     fn drop(&mut self) {
         let mut count = self.0.count.lock().expect("in-flight lock");
-        *count -= 1;
+        count.documents -= 1;
+        let wake = count.waiting > 0 && count.documents <= count.resume_at;
         drop(count);
-        self.0.indexed.notify_one();
+        if wake {
+            self.0.indexed.notify_all();
+        }
     }
 }
 
@@ -476,6 +500,38 @@ mod in_flight_tests {
         rx.recv().unwrap();
         drop(waiting.join().unwrap());
         drop(second);
-        assert_eq!(*gauge.count.lock().unwrap(), 0);
+        assert_eq!(gauge.count.lock().unwrap().documents, 0);
+    }
+
+    #[test]
+    fn a_full_gauge_admits_again_once_a_quarter_is_indexed() {
+        let gauge = Arc::new(InFlight::default());
+        let mut docs: Vec<IndexDoc> = (0..8).map(|_| IndexDoc::new()).collect();
+        for doc in &mut docs {
+            gauge.admit(doc, 8);
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiting = {
+            let gauge = gauge.clone();
+            std::thread::spawn(move || {
+                let mut ninth = IndexDoc::new();
+                gauge.admit(&mut ninth, 8);
+                tx.send(()).unwrap();
+                ninth
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        drop(docs.pop());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(
+            rx.try_recv().is_err(),
+            "admitted before a quarter was indexed"
+        );
+        drop(docs.pop());
+        rx.recv().unwrap();
+        drop(waiting.join().unwrap());
+        assert_eq!(gauge.count.lock().unwrap().documents, 6);
+        drop(docs);
+        assert_eq!(gauge.count.lock().unwrap().documents, 0);
     }
 }
