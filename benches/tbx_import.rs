@@ -77,7 +77,7 @@ fn concept(i: usize, lines: &[Vec<String>]) -> Concept {
             &window(code, line, i / 4000, len),
             TermStatus::Preferred,
         )];
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             terms.push(Term::new(
                 &window(code, line, i / 4000 + 7, alt),
                 TermStatus::Admitted,

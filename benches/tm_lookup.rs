@@ -363,7 +363,7 @@ fn build(lines: &[[String; 6]], units: usize) -> TmStore {
 
 /// 20-word queries (Chinese: 30 characters) with one edit, from random devset lines.
 fn queries(lines: &[[String; 6]]) -> Vec<LookupRequest> {
-    let mut rng = SplitMix64(SEED ^ 0x5155_4552_59);
+    let mut rng = SplitMix64(SEED ^ 0x51_5545_5259);
     let mut out = Vec::new();
     while out.len() < QUERIES {
         let l = out.len() % 6;

@@ -384,13 +384,12 @@ fn token_units(lang: Lang, text: &str, t: Token, for_term: bool, out: &mut Vec<U
         return;
     }
     if lang == Lang::Zh && surface.chars().any(is_han) {
-        let mut start = t.start;
         let last = surface.chars().count() - 1;
         for (k, (b, c)) in surface.char_indices().enumerate() {
             let folded = crate::lang::search_fold(c.encode_utf8(&mut [0; 4]));
             out.push(Unit {
-                start,
-                end: start + 1,
+                start: t.start + k,
+                end: t.start + k + 1,
                 byte_start: t.byte_start + b,
                 byte_end: t.byte_start + b + c.len_utf8(),
                 word_start: t.byte_start + b,
@@ -400,7 +399,6 @@ fn token_units(lang: Lang, text: &str, t: Token, for_term: bool, out: &mut Vec<U
                 key: folded,
                 alt: None,
             });
-            start += 1;
         }
         return;
     }

@@ -148,7 +148,7 @@ pub fn unit_content_id(variants: &BTreeMap<String, String>) -> String {
 
 /// Whether `text[at..]` starts with a placeholder; returns its length in bytes.
 fn placeholder_at(text: &str, at: usize) -> Option<usize> {
-    let rest = text[at..].as_bytes();
+    let rest = &text.as_bytes()[at..];
     if rest.first() != Some(&b'{') {
         return None;
     }
@@ -340,6 +340,10 @@ struct TmxReader<'t, 's> {
 
 /// Reading cannot go on (a syntax error, too many problems).
 struct Stop;
+
+/// The variants of a unit by key (`fr`, or `fr-CA` where a language has several), and what
+/// each keeps beyond its text.
+type AssignedKeys = (BTreeMap<String, String>, BTreeMap<String, TmxVariantExtra>);
 
 impl<'t, 's> TmxReader<'t, 's> {
     fn new(text: &'t str, each: Sink<'s>) -> TmxReader<'t, 's> {
@@ -802,7 +806,7 @@ impl<'t, 's> TmxReader<'t, 's> {
         &mut self,
         source: Option<&LangTag>,
         pending: Vec<PendingVariant>,
-    ) -> Result<(BTreeMap<String, String>, BTreeMap<String, TmxVariantExtra>), Stop> {
+    ) -> Result<AssignedKeys, Stop> {
         let mut count: HashMap<String, usize> = HashMap::new();
         for p in &pending {
             *count.entry(p.tag.primary.clone()).or_default() += 1;

@@ -302,8 +302,8 @@ impl FuzzyScorer {
         let rows: Vec<usize> = source.toks.iter().map(|t| self.row(t)).collect();
         let w = m + 1;
         let mut d = vec![0f64; (n + 1) * w];
-        for j in 0..=m {
-            d[j] = j as f64;
+        for (j, cell) in d[..w].iter_mut().enumerate() {
+            *cell = j as f64;
         }
         for i in 1..=n {
             d[i * w] = i as f64;

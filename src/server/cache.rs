@@ -246,7 +246,7 @@ mod tests {
             .iter()
             .filter(|k| cache.get(2, k).is_some())
             .count();
-        assert!(kept <= 4 && kept >= 2, "{kept}");
+        assert!((2..=4).contains(&kept), "{kept}");
         assert!(cache.get(2, "k6").is_some(), "the newest entry stays");
         let off = ResponseCache::new(0);
         off.put(1, "a".into(), Bytes::from_static(b"A"));

@@ -448,7 +448,7 @@ mod tests {
         let tokens = analyze(Lang::Fr, text);
         doc.add_text(fields.key, "k");
         doc.add_tokens(fields.analysed_field(Lang::Fr), text, &tokens);
-        doc.add_text_with(fields.lang_words, |b| b.push_str("b"));
+        doc.add_text_with(fields.lang_words, |b| b.push('b'));
         doc.add_text(fields.lang_words, "a");
         doc.add_text(fields.lang_words, "b");
         doc.add_text(fields.exact, "b");

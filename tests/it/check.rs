@@ -1162,8 +1162,10 @@ fn severities_checks_and_subjects_are_per_request() {
 fn monolingual_text_and_offsets_in_code_points() {
     let (_, r) = &*SHIPPED;
     let text = "Ханой 🌏: la Convention de Hanoi et l'Organisation des Nations unies";
-    let mut opts = CheckOptions::default();
-    opts.include_terms = true;
+    let opts = CheckOptions {
+        include_terms: true,
+        ..CheckOptions::default()
+    };
     let report = check_text(r, "fr", text, &opts).unwrap();
     for i in &report.issues {
         let sliced: String = text.chars().skip(i.start).take(i.end - i.start).collect();
@@ -1654,8 +1656,10 @@ fn a_long_document_split_over_threads_reports_what_its_segments_do() {
     let segments: Vec<Segment> = (0..1_200)
         .map(|k| seg(&format!("s{k}"), &en[k % 900], &fr[k % 900]))
         .collect();
-    let mut opts = CheckOptions::default();
-    opts.include_terms = true;
+    let opts = CheckOptions {
+        include_terms: true,
+        ..CheckOptions::default()
+    };
     let whole = check_document(r, &doc("en", "fr", segments.clone()), &opts).unwrap();
     let mut alone = Vec::new();
     let mut terms = Vec::new();
