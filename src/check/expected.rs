@@ -51,22 +51,63 @@ pub struct ExpectedHit {
     pub found_as: FoundAs,
 }
 
-/// A term of `concept` in `text` of `lang`, where the recogniser found `found` (every concept, in
-/// text order) and the source names the concepts `named` says.
+/// The bytes of a text that the recogniser's spans cover: all of them, and those of spans one of
+/// whose concepts the source names (taken), as counts of the bytes before each offset, so
+/// whether a span of the text overlaps them is two reads (it is asked for every word of the text
+/// and every term of each concept looked for; reading the occurrences each time made long
+/// segments quadratic).
+#[derive(Debug)]
+pub struct Coverage {
+    any: Vec<u32>,
+    taken: Vec<u32>,
+}
+
+impl Coverage {
+    /// The coverage of a text of `len` bytes where the recogniser found `found` (every concept)
+    /// and the source names the concepts `named` says.
+    pub fn new(len: usize, found: &[Occurrence], named: &dyn Fn(u32) -> bool) -> Coverage {
+        let (mut any, mut taken) = (vec![false; len], vec![false; len]);
+        for f in found {
+            let is_named = named(f.concept);
+            for b in f.byte_start..f.byte_end.min(len) {
+                any[b] = true;
+                taken[b] |= is_named;
+            }
+        }
+        let counts = |marks: Vec<bool>| {
+            let mut out = Vec::with_capacity(len + 1);
+            let mut n = 0u32;
+            out.push(0);
+            for m in marks {
+                n += u32::from(m);
+                out.push(n);
+            }
+            out
+        };
+        Coverage {
+            any: counts(any),
+            taken: counts(taken),
+        }
+    }
+
+    /// Whether `a..b` overlaps a span of the recogniser's (`only_taken`: a taken one).
+    fn overlaps(&self, a: usize, b: usize, only_taken: bool) -> bool {
+        let counts = if only_taken { &self.taken } else { &self.any };
+        let at = |i: usize| counts[i.min(counts.len() - 1)];
+        at(b) > at(a)
+    }
+}
+
+/// A term of `concept` in `text` of `lang`, whose [`Coverage`] by the recogniser's spans is
+/// `covered`.
 pub fn expected_term(
     recognizer: &TermRecognizer,
     lang: &str,
     concept: u32,
     text: &str,
-    found: &[Occurrence],
-    named: &dyn Fn(u32) -> bool,
+    covered: &Coverage,
 ) -> Option<ExpectedHit> {
-    // a span of the recogniser's is taken when one of its concepts is named by the source
-    let overlaps = |a: usize, b: usize, only_taken: bool| {
-        found
-            .iter()
-            .any(|f| f.byte_start < b && a < f.byte_end && (!only_taken || named(f.concept)))
-    };
+    let overlaps = |a: usize, b: usize, only_taken: bool| covered.overlaps(a, b, only_taken);
     for m in recognizer.find_concept(lang, text, concept) {
         let o = &m.occurrence;
         let found_as = if m.short_form {
@@ -118,4 +159,44 @@ fn same_initial_case(written: &str, term: &str) -> bool {
 fn name_goes_on(after: &str) -> bool {
     let rest = after.trim_start_matches([' ', '\u{a0}']);
     rest.len() < after.len() && rest.chars().next().is_some_and(char::is_uppercase)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn occurrence(byte_start: usize, byte_end: usize, concept: u32) -> Occurrence {
+        Occurrence {
+            start: byte_start,
+            end: byte_end,
+            byte_start,
+            byte_end,
+            concept,
+            term: 0,
+            variant: None,
+        }
+    }
+
+    #[test]
+    fn coverage_tells_the_spans_a_range_overlaps() {
+        // two concepts share 0..5; 10..14 is concept 3's, which the source does not name
+        let found = [
+            occurrence(0, 5, 1),
+            occurrence(0, 5, 2),
+            occurrence(10, 14, 3),
+        ];
+        let covered = Coverage::new(20, &found, &|c| c == 2);
+        for (a, b, any, taken) in [
+            (0, 1, true, true),
+            (4, 6, true, true),
+            (5, 10, false, false),
+            (6, 12, true, false),
+            (13, 20, true, false),
+            (14, 20, false, false),
+            (0, 20, true, true),
+        ] {
+            assert_eq!(covered.overlaps(a, b, false), any, "{a}..{b}");
+            assert_eq!(covered.overlaps(a, b, true), taken, "{a}..{b} taken");
+        }
+    }
 }

@@ -29,7 +29,7 @@ pub use recognizer::{
     lang_key, ConceptInfo, ConceptMatch, Occurrence, TermRecognizer, TermRef, Variant, SHORT_FORM,
 };
 
-use expected::expected_term;
+use expected::{expected_term, Coverage};
 
 use crate::formats::xliff::{InlineCode, Segment};
 use crate::lang::{exact_key, nfc};
@@ -735,11 +735,12 @@ impl Ctx<'_> {
             .collect();
         missing.sort_unstable();
         let mut found = Vec::new();
+        if missing.is_empty() {
+            return found;
+        }
+        let covered = Coverage::new(target.len(), in_target, &|c| named.contains(&c));
         for concept in missing {
-            let is_named = |c: u32| named.contains(&c);
-            let Some(hit) =
-                expected_term(self.recognizer, lang, concept, target, in_target, &is_named)
-            else {
+            let Some(hit) = expected_term(self.recognizer, lang, concept, target, &covered) else {
                 continue;
             };
             found.push(concept);

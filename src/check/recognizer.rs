@@ -780,6 +780,7 @@ impl LangPatterns {
                     words.forget();
                 }
                 words.pieces_of(self, text, &mut pieces);
+                words.by_id.clear();
                 words.last_of = self.id;
                 words.last_text.clear();
                 words.last_text.push_str(text);
@@ -1024,6 +1025,9 @@ struct TextWords {
     /// That text, and the id of the patterns it was matched with (the small ones share a cache).
     last_text: String,
     last_of: u64,
+    /// The pieces of that text by token id: (id, piece index), sorted; made when first asked
+    /// for ([`TextWords::index_pieces`]), empty until then.
+    by_id: Vec<(u32, u32)>,
     /// Buffer for its tokens: (start, byte start, what).
     met: Vec<(usize, usize, Met)>,
     /// What [`LangPatterns::accept`] found for a span: `[sentence start (0 or 1), the shapes]`
@@ -1165,6 +1169,7 @@ impl TextWords {
     /// Empties it, keeping its memory.
     fn forget(&mut self) {
         self.last_text.clear();
+        self.by_id.clear();
         self.last_of = 0;
         self.fits.clear();
         self.fitted.clear();
@@ -1187,6 +1192,29 @@ impl TextWords {
     fn root(&self, p: &Piece) -> &[u32] {
         let (a, b) = self.shapes[p.shape as usize].root;
         &self.ids[a as usize..b as usize]
+    }
+
+    /// Indexes `pieces` (those of the text matched last) by token id, unless done already.
+    fn index_pieces(&mut self, pieces: &[Piece]) {
+        if !self.by_id.is_empty() || pieces.is_empty() {
+            return;
+        }
+        for (k, piece) in pieces.iter().enumerate() {
+            let (a, b) = self.shapes[piece.shape as usize].ids;
+            for &id in &self.ids[a as usize..b as usize] {
+                self.by_id.push((id, k as u32));
+            }
+        }
+        self.by_id.sort_unstable();
+    }
+
+    /// The pieces with token id `id`, in text order (after [`TextWords::index_pieces`]).
+    fn pieces_with(&self, id: u32) -> impl Iterator<Item = usize> + '_ {
+        let from = self.by_id.partition_point(|e| e.0 < id);
+        self.by_id[from..]
+            .iter()
+            .take_while(move |e| e.0 == id)
+            .map(|e| e.1 as usize)
     }
 
     /// The pieces of `text`: [`units`] of its analysis, the same units in the same order.

@@ -65,9 +65,22 @@ impl TermRecognizer {
             return Vec::new();
         }
         p.with_pieces(text, |pieces, words| {
+            // a term can start only where a piece has its first token's id
+            words.index_pieces(pieces);
+            let words = &*words;
+            let mut starts: Vec<usize> = candidates
+                .iter()
+                .flat_map(|&(entry, ..)| p.first_token_places(words, entry))
+                .collect();
+            starts.sort_unstable();
+            starts.dedup();
             let mut out = Vec::new();
             let mut i = 0;
-            while i < pieces.len() {
+            for &start in &starts {
+                if start < i {
+                    continue;
+                }
+                i = start;
                 // the longest, then the best written, the better status, the first
                 let mut best: Option<(usize, usize, Candidate, Option<super::Variant>)> = None;
                 for &candidate in &candidates {
@@ -86,7 +99,6 @@ impl TermRecognizer {
                     }
                 }
                 let Some((last, _, candidate, variant)) = best else {
-                    i += 1;
                     continue;
                 };
                 let mut m = ConceptMatch::new(&pieces[i..=last], concept, candidate);
@@ -124,6 +136,8 @@ impl TermRecognizer {
             return None;
         }
         p.with_pieces(text, |pieces, words| {
+            words.index_pieces(pieces);
+            let words = &*words;
             let usable = |j: usize| !blocked(pieces[j].byte_start, pieces[j].byte_end);
             let spread = Spread {
                 p,
@@ -135,7 +149,7 @@ impl TermRecognizer {
             };
             for &candidate in &phrases {
                 let (entry, form, _, _) = candidate;
-                for i in 0..pieces.len() {
+                for i in p.first_token_places(words, entry) {
                     if !usable(i) || !p.token_fits(text, &pieces[i], words, entry, form, 0) {
                         continue;
                     }
@@ -211,6 +225,20 @@ impl LangPatterns {
         }
         let latin = matches!(self.lang, Lang::En | Lang::Fr | Lang::Es);
         !latin || no_added_accent(form.word(k), &text[piece.byte_start..piece.byte_end])
+    }
+
+    /// The pieces of the text matched last (indexed by [`TextWords::index_pieces`]) whose token
+    /// ids include the key or alternative key of the first token of `entry`, in text order.
+    fn first_token_places(&self, words: &TextWords, entry: &TermEntry) -> Vec<usize> {
+        let at = entry.ids as usize;
+        let (key, alt) = (self.term_ids[at], self.term_ids[at + 1]);
+        let mut places: Vec<usize> = words.pieces_with(key).collect();
+        if alt != NO_ID {
+            places.extend(words.pieces_with(alt));
+            places.sort_unstable();
+            places.dedup();
+        }
+        places
     }
 
     /// Whether the piece's token ids include the key or alternative key of token `k` of `entry`.
