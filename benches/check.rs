@@ -4,7 +4,12 @@
 //! ```text
 //! cargo bench --bench check                                  # 100,000 concepts
 //! HEXAGLOT_BENCH_CONCEPTS=20000 cargo bench --bench check    # quick run
+//! HEXAGLOT_BENCH_WRITE=DIR cargo bench --bench check         # also writes the termbase and the
+//!                                                            # request, to time it over HTTP
 //! ```
+//!
+//! With `HEXAGLOT_BENCH_WRITE=DIR`, the termbase is written to `DIR/termbase.tbx` and the check
+//! request to `DIR/document.json` (see BENCHMARKS.md for the HTTP run).
 //!
 //! The termbase is generated deterministically from the development set of the United Nations
 //! Parallel Corpus v1.0 (Ziemski, Junczys-Dowmunt and Pouliquen, 2016; `../shared/corpora/
@@ -21,10 +26,12 @@
 
 use std::collections::HashSet;
 use std::hint::black_box;
+use std::io::Write;
 use std::time::Instant;
 
 use criterion::Criterion;
 use hexaglot::check::{self, CheckOptions, Input, InputFormat, RequestOptions, TermRecognizer};
+use hexaglot::formats::export::{ExportFormat, ExportWriter};
 use hexaglot::import::ImportFormat;
 use hexaglot::lang::{analyze, exact_key, Lang, LangTag};
 use hexaglot::model::{Concept, Term, TermStatus};
@@ -169,6 +176,17 @@ fn main() {
         });
     let lines: Vec<Vec<String>> = LANGS.iter().map(|l| devset(l)).collect();
     let generated = termbase(concepts, &lines);
+    let write_to = std::env::var_os("HEXAGLOT_BENCH_WRITE").map(std::path::PathBuf::from);
+    if let Some(dir) = &write_to {
+        std::fs::create_dir_all(dir).unwrap();
+        let file = std::fs::File::create(dir.join("termbase.tbx")).unwrap();
+        let mut writer =
+            ExportWriter::new(std::io::BufWriter::new(file), ExportFormat::Tbx).unwrap();
+        for c in &generated {
+            writer.write(c).unwrap();
+        }
+        writer.finish().unwrap().flush().unwrap();
+    }
     let terms: usize = generated.iter().map(|c| c.terms().count()).sum();
 
     let rss_before = resident_bytes();
@@ -215,6 +233,9 @@ fn main() {
         "source_lang": "en", "target_lang": "fr", "segments": segments
     }))
     .unwrap();
+    if let Some(dir) = &write_to {
+        std::fs::write(dir.join("document.json"), &body).unwrap();
+    }
     let words: usize = (0..SEGMENTS)
         .map(|k| {
             let row = k % lines[2].len();
