@@ -477,6 +477,26 @@ mod tests {
 mod in_flight_tests {
     use super::*;
 
+    /// Admits a new document on another thread, which says on the channel when it is admitted
+    /// and hands the document back when joined.
+    fn admit_on_thread(
+        gauge: &Arc<InFlight>,
+        limit: usize,
+    ) -> (
+        std::thread::JoinHandle<IndexDoc>,
+        std::sync::mpsc::Receiver<()>,
+    ) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let gauge = gauge.clone();
+        let waiting = std::thread::spawn(move || {
+            let mut doc = IndexDoc::new();
+            gauge.admit(&mut doc, limit);
+            tx.send(()).unwrap();
+            doc
+        });
+        (waiting, rx)
+    }
+
     #[test]
     fn admission_waits_for_documents_to_be_dropped() {
         let gauge = Arc::new(InFlight::default());
@@ -484,16 +504,7 @@ mod in_flight_tests {
         let mut second = IndexDoc::new();
         gauge.admit(&mut first, 2);
         gauge.admit(&mut second, 2);
-        let (tx, rx) = std::sync::mpsc::channel();
-        let waiting = {
-            let gauge = gauge.clone();
-            std::thread::spawn(move || {
-                let mut third = IndexDoc::new();
-                gauge.admit(&mut third, 2);
-                tx.send(()).unwrap();
-                third
-            })
-        };
+        let (waiting, rx) = admit_on_thread(&gauge, 2);
         std::thread::sleep(std::time::Duration::from_millis(50));
         assert!(rx.try_recv().is_err(), "admitted past the limit");
         drop(first);
@@ -510,16 +521,7 @@ mod in_flight_tests {
         for doc in &mut docs {
             gauge.admit(doc, 8);
         }
-        let (tx, rx) = std::sync::mpsc::channel();
-        let waiting = {
-            let gauge = gauge.clone();
-            std::thread::spawn(move || {
-                let mut ninth = IndexDoc::new();
-                gauge.admit(&mut ninth, 8);
-                tx.send(()).unwrap();
-                ninth
-            })
-        };
+        let (waiting, rx) = admit_on_thread(&gauge, 8);
         std::thread::sleep(std::time::Duration::from_millis(50));
         drop(docs.pop());
         std::thread::sleep(std::time::Duration::from_millis(50));

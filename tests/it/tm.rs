@@ -154,11 +154,7 @@ fn devset() -> &'static Devset {
         let parsed = read_tmx(&devset_tmx()).unwrap();
         assert_eq!(parsed.units.len(), 4000);
         assert!(parsed.units.iter().all(|u| u.variants.len() == 6));
-        let opts = ImportOptions {
-            collection: "unpc".into(),
-            mode: ImportMode::Merge,
-            dry_run: false,
-        };
+        let opts = merge_into("unpc");
         let report = hexaglot::tm::import_tmx(&tm, parsed, &opts, None, None).unwrap();
         Devset {
             _dir: dir,
@@ -181,11 +177,7 @@ fn devset_imports_as_one_six_language_tm_and_again_adds_nothing() {
     let langs: Vec<&String> = stats.languages.keys().collect();
     assert_eq!(langs, UN);
     assert!(stats.languages.values().all(|n| *n == d.added));
-    let opts = ImportOptions {
-        collection: "unpc".into(),
-        mode: ImportMode::Merge,
-        dry_run: false,
-    };
+    let opts = merge_into("unpc");
     let again = read_tmx(&devset_tmx()).unwrap();
     let report = hexaglot::tm::import_tmx(&d.tm, again, &opts, None, None).unwrap();
     assert_eq!((report.units.added, report.units.duplicates), (0, 4000));
@@ -861,6 +853,15 @@ fn the_tm_indexes_exactly_the_tokens_of_the_pipeline() {
         .unwrap();
 }
 
+/// Import options that merge into `collection`.
+fn merge_into(collection: &str) -> ImportOptions {
+    ImportOptions {
+        collection: collection.into(),
+        mode: ImportMode::Merge,
+        dry_run: false,
+    }
+}
+
 fn unit(id: &str, en: &str, fr: &str) -> TranslationUnit {
     TranslationUnit {
         id: id.into(),
@@ -900,11 +901,7 @@ fn best(tm: &TmStore, text: &str) -> Option<(String, u8)> {
 fn a_large_import_prepared_on_every_core_keeps_file_order_and_duplicates() {
     let dir = tempfile::tempdir().unwrap();
     let tm = TmStore::open(dir.path(), OpenMode::ReadWrite).unwrap();
-    let opts = ImportOptions {
-        collection: "c".into(),
-        mode: ImportMode::Merge,
-        dry_run: false,
-    };
+    let opts = merge_into("c");
     let first: Vec<TranslationUnit> = (0..10)
         .map(|i| {
             unit(
@@ -981,11 +978,7 @@ fn a_large_import_prepared_on_every_core_keeps_file_order_and_duplicates() {
 fn a_streamed_import_refused_late_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let tm = TmStore::open(dir.path(), OpenMode::ReadWrite).unwrap();
-    let opts = ImportOptions {
-        collection: "c".into(),
-        mode: ImportMode::Merge,
-        dry_run: false,
-    };
+    let opts = merge_into("c");
     let units: Vec<TranslationUnit> = (0..1000)
         .map(|i| {
             unit(
@@ -1087,11 +1080,7 @@ fn units_whose_id_is_their_content_id_are_found_as_duplicates() {
     use hexaglot::tm::{add_units, Stored};
     let dir = tempfile::tempdir().unwrap();
     let tm = TmStore::open(dir.path(), OpenMode::ReadWrite).unwrap();
-    let opts = ImportOptions {
-        collection: "c".into(),
-        mode: ImportMode::Merge,
-        dry_run: false,
-    };
+    let opts = merge_into("c");
     // what a file without `tuid`s gives: every unit's id is its content id
     let with_content_id = |en: &str, fr: &str| {
         let mut u = unit("", en, fr);

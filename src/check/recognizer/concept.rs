@@ -230,8 +230,7 @@ impl LangPatterns {
     /// The pieces of the text matched last (indexed by [`TextWords::index_pieces`]) whose token
     /// ids include the key or alternative key of the first token of `entry`, in text order.
     fn first_token_places(&self, words: &TextWords, entry: &TermEntry) -> Vec<usize> {
-        let at = entry.ids as usize;
-        let (key, alt) = (self.term_ids[at], self.term_ids[at + 1]);
+        let (key, alt) = self.token_ids(entry, 0);
         let mut places: Vec<usize> = words.pieces_with(key).collect();
         if alt != NO_ID {
             places.extend(words.pieces_with(alt));
@@ -241,10 +240,15 @@ impl LangPatterns {
         places
     }
 
+    /// The key id and the alternative key id ([`NO_ID`] when none) of token `k` of `entry`.
+    fn token_ids(&self, entry: &TermEntry, k: usize) -> (u32, u32) {
+        let at = entry.ids as usize + 2 * k;
+        (self.term_ids[at], self.term_ids[at + 1])
+    }
+
     /// Whether the piece's token ids include the key or alternative key of token `k` of `entry`.
     fn has_token(&self, words: &TextWords, piece: &Piece, entry: &TermEntry, k: usize) -> bool {
-        let at = entry.ids as usize + 2 * k;
-        let (key, alt) = (self.term_ids[at], self.term_ids[at + 1]);
+        let (key, alt) = self.token_ids(entry, k);
         words
             .ids(piece)
             .iter()
