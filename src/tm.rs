@@ -13,7 +13,7 @@ use crate::formats::Warning;
 use crate::import::{
     read_alongside, ImportError, ImportMode, ImportOptions, ImportReport, Progress, UnitCounts,
 };
-use crate::lang::{nfc, LangTag};
+use crate::lang::{into_nfc, nfc, LangTag};
 use crate::model::{check_name, now_rfc3339, TranslationUnit};
 use crate::store::tm::{variant_lang, PreparedUnit, TmStore, TmTxn};
 use crate::store::StoreError;
@@ -36,7 +36,7 @@ pub fn normalize_unit(
     let mut variants = BTreeMap::new();
     for (key, text) in std::mem::take(&mut unit.variants) {
         let tag = LangTag::parse(&key).map_err(|e| e.to_string())?;
-        let text = nfc(&text);
+        let text = into_nfc(text);
         if text.trim().is_empty() {
             continue;
         }

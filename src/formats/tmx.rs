@@ -41,7 +41,7 @@ use quick_xml::reader::Reader;
 
 use super::xml::{attributes, decode, issue_in, locate, resolve_reference, xml_error_message};
 use super::{FormatError, FormatIssue, Position, Warning};
-use crate::lang::{nfc, LangTag};
+use crate::lang::{into_nfc, nfc, LangTag};
 use crate::model::{
     check_name, now_rfc3339, TmxUnitExtra, TmxVariantExtra, TranslationUnit, DEFAULT_COLLECTION,
 };
@@ -794,7 +794,7 @@ impl<'t, 's> TmxReader<'t, 's> {
         unit.pending.push(PendingVariant {
             offset: v.offset,
             tag,
-            text: nfc(&text),
+            text: into_nfc(text),
             extra: v.extra,
         });
         Ok(())

@@ -24,7 +24,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{mpsc, Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Mutex, OnceLock, RwLock};
 use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
@@ -604,6 +605,116 @@ pub struct TmTxn<'a> {
 pub struct TmSnapshot {
     searcher: Searcher,
     fields: TmFields,
+    prefilter: Arc<Prefilter>,
+}
+
+/// What the committed units hold, as filters a bulk import asks before it looks a unit up in
+/// the index: most units of a large import are new, and a filter's "not there" spares the
+/// lookups (a term in each segment's dictionary, a bucket's postings and fast-field values).
+/// Built once a snapshot has made enough duplicate lookups to pay for reading every committed
+/// unit's hashes and keys: [`MIN_LOOKUPS`], and one for every [`UNITS_PER_LOOKUP`] units.
+struct Prefilter {
+    lookups: AtomicU64,
+    from: u64,
+    built: OnceLock<Option<Committed>>,
+}
+
+/// Duplicate lookups a snapshot makes in the index before it builds its [`Prefilter`].
+const MIN_LOOKUPS: u64 = 1_000;
+/// Committed units a duplicate lookup must stand for before the [`Prefilter`] is built.
+const UNITS_PER_LOOKUP: u64 = 50;
+
+/// The filters of a [`Prefilter`].
+struct Committed {
+    /// Every committed [`exact_hash`] (deleted units' too).
+    exact: HashFilter,
+    /// The [`key_hash`] of every committed `key` (deleted units' too).
+    keys: HashFilter,
+}
+
+/// A set of 64-bit hashes that may say "perhaps" of a hash it does not hold (under one in 100
+/// at 16 bits a hash) but never "no" of one it holds: a blocked Bloom filter, three bits of one
+/// word a hash, taken from the hash's own bits (the hashes are uniform).
+struct HashFilter {
+    words: Vec<u64>,
+    mask: u64,
+}
+
+impl HashFilter {
+    fn with_capacity(hashes: usize) -> HashFilter {
+        let words = (hashes / 4).next_power_of_two().max(64);
+        HashFilter {
+            words: vec![0; words],
+            mask: words as u64 - 1,
+        }
+    }
+
+    fn place(&self, hash: u64) -> (usize, u64) {
+        let bits = 1u64 << (hash & 63) | 1u64 << ((hash >> 6) & 63) | 1u64 << ((hash >> 12) & 63);
+        (((hash >> 32) & self.mask) as usize, bits)
+    }
+
+    fn insert(&mut self, hash: u64) {
+        let (word, bits) = self.place(hash);
+        self.words[word] |= bits;
+    }
+
+    fn may_hold(&self, hash: u64) -> bool {
+        let (word, bits) = self.place(hash);
+        self.words[word] & bits == bits
+    }
+}
+
+/// The hash a [`HashFilter`] of keys holds for a unit key.
+fn unit_key_hash(key: &str) -> u64 {
+    key_hash("", key)
+}
+
+impl Committed {
+    /// Reads every committed unit's exact hashes and key.
+    fn read(searcher: &Searcher, fields: &TmFields) -> Result<Committed, StoreError> {
+        let mut values = 0usize;
+        let mut columns = Vec::new();
+        for segment in searcher.segment_readers() {
+            if let Some(column) = segment.fast_fields().column_opt::<u64>(EXACT_HASH)? {
+                values += column.values.num_vals() as usize;
+                columns.push(column);
+            }
+        }
+        let mut exact = HashFilter::with_capacity(values);
+        let mut buffer = vec![0u64; 4096];
+        for column in &columns {
+            let n = u64::from(column.values.num_vals());
+            let mut start = 0u64;
+            while start < n {
+                let len = (n - start).min(buffer.len() as u64) as usize;
+                column.values.get_range(start, &mut buffer[..len]);
+                for &hash in &buffer[..len] {
+                    exact.insert(hash);
+                }
+                start += len as u64;
+            }
+        }
+        let docs: u64 = searcher
+            .segment_readers()
+            .iter()
+            .map(|s| u64::from(s.max_doc()))
+            .sum();
+        let mut keys = HashFilter::with_capacity(docs as usize);
+        for segment in searcher.segment_readers() {
+            let index = segment.inverted_index(fields.key)?;
+            let mut terms = index
+                .terms()
+                .stream()
+                .map_err(tantivy::TantivyError::from)?;
+            while terms.advance() {
+                let key = std::str::from_utf8(terms.key())
+                    .map_err(|e| StoreError::Corrupt("the TM's keys".into(), e.to_string()))?;
+                keys.insert(unit_key_hash(key));
+            }
+        }
+        Ok(Committed { exact, keys })
+    }
 }
 
 impl TmSnapshot {
@@ -619,13 +730,47 @@ impl TmSnapshot {
         unit: &TranslationUnit,
         content_id: &str,
     ) -> Result<Option<String>, StoreError> {
-        find_by_content(&self.searcher, &self.fields, unit, content_id)
+        let Some(hash) = first_exact_hash(unit) else {
+            return Ok(None);
+        };
+        if let Some(committed) = self.committed() {
+            if !committed.exact.may_hold(hash) {
+                return Ok(None);
+            }
+        }
+        find_by_content(&self.searcher, &self.fields, unit, hash, content_id)
+    }
+
+    /// The [`Prefilter`]'s filters, once this lookup is one past its threshold (built by the
+    /// first lookup that gets there; `None` before, or if reading them failed).
+    fn committed(&self) -> Option<&Committed> {
+        let pre = &self.prefilter;
+        if pre.built.get().is_none() && pre.lookups.fetch_add(1, Ordering::Relaxed) < pre.from {
+            return None;
+        }
+        pre.built
+            .get_or_init(|| match Committed::read(&self.searcher, &self.fields) {
+                Ok(committed) => Some(committed),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the TM's import filters could not be read");
+                    None
+                }
+            })
+            .as_ref()
     }
 
     /// [`PreparedUnit::new`], and the committed unit it will replace looked up too.
     pub fn prepare(&self, unit: TranslationUnit) -> Result<PreparedUnit, StoreError> {
-        let replaces = self.get(&unit.collection, &unit.id)?;
         let mut prepared = PreparedUnit::new(&self.fields, unit);
+        let absent = matches!(
+            self.prefilter.built.get(),
+            Some(Some(committed)) if !committed.keys.may_hold(unit_key_hash(&prepared.key))
+        );
+        let replaces = if absent {
+            None
+        } else {
+            self.get(&prepared.unit.collection, &prepared.unit.id)?
+        };
         prepared.replaces = Some(replaces);
         Ok(prepared)
     }
@@ -639,9 +784,20 @@ impl TmTxn<'_> {
 
     /// What this transaction reads, for other threads.
     pub fn snapshot(&self) -> TmSnapshot {
+        let units: u64 = self
+            .searcher
+            .segment_readers()
+            .iter()
+            .map(|s| u64::from(s.num_docs()))
+            .sum();
         TmSnapshot {
             searcher: self.searcher.clone(),
             fields: self.fields.clone(),
+            prefilter: Arc::new(Prefilter {
+                lookups: AtomicU64::new(0),
+                from: MIN_LOOKUPS.max(units / UNITS_PER_LOOKUP),
+                built: OnceLock::new(),
+            }),
         }
     }
 
@@ -652,12 +808,15 @@ impl TmTxn<'_> {
         unit: &TranslationUnit,
     ) -> Result<Option<String>, StoreError> {
         let content_id = unit_content_id(&unit.variants);
+        let Some(hash) = first_exact_hash(unit) else {
+            return Ok(None);
+        };
         if unit.collection == collection {
-            return find_by_content(&self.searcher, self.fields, unit, &content_id);
+            return find_by_content(&self.searcher, self.fields, unit, hash, &content_id);
         }
         let mut other = unit.clone();
         other.collection = collection.to_string();
-        find_by_content(&self.searcher, self.fields, &other, &content_id)
+        find_by_content(&self.searcher, self.fields, &other, hash, &content_id)
     }
 
     /// Stores `unit` (normalised, collection set), replacing the unit with its id.
@@ -771,19 +930,22 @@ pub fn load_unit(
     parse_unit(&doc, fields, &format!("{addr:?}"))
 }
 
+/// The [`exact_hash`] of a unit's first variant, which every unit with the same texts has.
+fn first_exact_hash(unit: &TranslationUnit) -> Option<u64> {
+    let (key, text) = unit.variants.iter().next()?;
+    Some(exact_hash(&variant_lang(key).1, text))
+}
+
 /// The id of the committed unit of `unit.collection` with the same texts as `unit` (whose
-/// [`unit_content_id`] is `content_id`), if any: among the units with the [`exact_hash`] of
-/// `unit`'s first variant (every duplicate has it), the one whose content id is the same.
+/// [`unit_content_id`] is `content_id`), if any: among the units with `hash`, the
+/// [`first_exact_hash`] of `unit`, the one whose content id is the same.
 fn find_by_content(
     searcher: &Searcher,
     fields: &TmFields,
     unit: &TranslationUnit,
+    hash: u64,
     content_id: &str,
 ) -> Result<Option<String>, StoreError> {
-    let Some((key, text)) = unit.variants.iter().next() else {
-        return Ok(None);
-    };
-    let hash = exact_hash(&variant_lang(key).1, text);
     for addr in exact_docs(
         searcher,
         fields,
@@ -863,7 +1025,7 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{build_schema, exact_bucket, exact_hash};
+    use super::{build_schema, exact_bucket, exact_hash, HashFilter};
     use tantivy::schema::{FieldType, IndexRecordOption};
 
     #[test]
@@ -891,5 +1053,22 @@ mod tests {
         let buckets: std::collections::HashSet<String> =
             (0..1u64 << 16).map(exact_bucket).collect();
         assert_eq!(buckets.len(), 1 << 16);
+    }
+
+    #[test]
+    fn a_hash_filter_holds_what_it_was_given_and_rarely_more() {
+        let hashes: Vec<u64> = (0..200_000u64)
+            .map(|i| super::key_hash("en", &i.to_string()))
+            .collect();
+        let mut filter = HashFilter::with_capacity(100_000);
+        for &h in &hashes[..100_000] {
+            filter.insert(h);
+        }
+        assert!(hashes[..100_000].iter().all(|&h| filter.may_hold(h)));
+        let perhaps = hashes[100_000..]
+            .iter()
+            .filter(|&&h| filter.may_hold(h))
+            .count();
+        assert!(perhaps < 1_000, "{perhaps} of 100,000 others said perhaps");
     }
 }

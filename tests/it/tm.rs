@@ -915,9 +915,10 @@ fn a_large_import_prepared_on_every_core_keeps_file_order_and_duplicates() {
         hexaglot::tm::import_tmx(&tm, read_tmx(&tmx_of(&first)).unwrap(), &opts, None, None)
             .unwrap();
     assert_eq!(report.units.added, 10);
-    // 1,000 units (the import prepares them in parallel): unit 500 repeats unit 7 of the file,
-    // unit 600 the committed u3 under another id, and u5 comes back with new texts
-    let mut units: Vec<TranslationUnit> = (0..1000)
+    // 2,500 units (the import prepares them in parallel, and past the first 1,000 lookups asks
+    // the filters of what is committed first): unit 1,500 repeats unit 7 of the file, unit
+    // 1,600 the committed u3 under another id, and u5 comes back with new texts
+    let mut units: Vec<TranslationUnit> = (0..2500)
         .map(|i| {
             unit(
                 &format!("n{i}"),
@@ -926,16 +927,16 @@ fn a_large_import_prepared_on_every_core_keeps_file_order_and_duplicates() {
             )
         })
         .collect();
-    units[500].variants = units[7].variants.clone();
-    units[600].variants = first[3].variants.clone();
-    units[900] = unit("u5", "a sentence that replaced the fifth", "remplacée");
+    units[1500].variants = units[7].variants.clone();
+    units[1600].variants = first[3].variants.clone();
+    units[2400] = unit("u5", "a sentence that replaced the fifth", "remplacée");
     // streamed: the units are prepared while the file is still being read
     let report = hexaglot::tm::import_tmx_file(&tm, tmx_of(&units), &opts, None, None).unwrap();
-    assert_eq!((report.units.added, report.units.duplicates), (998, 2));
-    assert_eq!(tm.stats().total(&[]).units, 10 + 997);
-    assert_eq!(tm.stats().total(&[]).languages["fr"], 10 + 997);
-    assert!(tm.get("c", "n500").unwrap().is_none());
-    assert!(tm.get("c", "n600").unwrap().is_none());
+    assert_eq!((report.units.added, report.units.duplicates), (2498, 2));
+    assert_eq!(tm.stats().total(&[]).units, 10 + 2497);
+    assert_eq!(tm.stats().total(&[]).languages["fr"], 10 + 2497);
+    assert!(tm.get("c", "n1500").unwrap().is_none());
+    assert!(tm.get("c", "n1600").unwrap().is_none());
     assert_eq!(
         tm.get("c", "u5").unwrap().unwrap().variants["fr"],
         "remplacée"
@@ -945,14 +946,14 @@ fn a_large_import_prepared_on_every_core_keeps_file_order_and_duplicates() {
         Some(("u5".to_string(), 100))
     );
     assert_eq!(
-        best(&tm, "the new sentence 999 of the file"),
-        Some(("n999".into(), 100))
+        best(&tm, "the new sentence 2499 of the file"),
+        Some(("n2499".into(), 100))
     );
     // again: nothing added; replace mode with the first file leaves exactly its ten units
     let again =
         hexaglot::tm::import_tmx(&tm, read_tmx(&tmx_of(&units)).unwrap(), &opts, None, None)
             .unwrap();
-    assert_eq!((again.units.added, again.units.duplicates), (0, 1000));
+    assert_eq!((again.units.added, again.units.duplicates), (0, 2500));
     let replace = ImportOptions {
         mode: ImportMode::Replace,
         ..opts.clone()
@@ -1022,7 +1023,7 @@ fn a_streamed_import_refused_late_leaves_nothing() {
             .unwrap();
     assert_eq!((report.units.added, report.units.duplicates), (1000, 0));
     let again = hexaglot::tm::import_tmx_file(&tm, file.into_bytes(), &opts, None, None).unwrap();
-    assert_eq!((again.units.added, again.units.duplicates), (0, 1000));
+    assert_eq!((again.units.added, again.units.duplicates), (0, 2500));
     assert_eq!(tm.searcher().num_docs(), 1000);
 }
 
