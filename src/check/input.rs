@@ -190,6 +190,9 @@ pub enum InputError {
     /// A malformed request (400).
     #[error(transparent)]
     Check(#[from] CheckError),
+    /// A JSON request that does not parse (400, located).
+    #[error("invalid JSON check request: {0}")]
+    Json(#[source] serde_json::Error),
 }
 
 fn invalid(message: impl Into<String>) -> InputError {
@@ -209,8 +212,7 @@ pub fn parse_input(
 ) -> Result<(Input, CheckOptions), InputError> {
     match format {
         InputFormat::Json => {
-            let request: CheckRequest = serde_json::from_slice(bytes)
-                .map_err(|e| invalid(format!("invalid JSON check request: {e}")))?;
+            let request: CheckRequest = serde_json::from_slice(bytes).map_err(InputError::Json)?;
             from_request(request, outside)
         }
         InputFormat::Xliff => {

@@ -53,6 +53,24 @@ pub struct FormatIssue {
     pub message: String,
 }
 
+impl FormatIssue {
+    /// Where and why a JSON body does not parse; `None` when serde_json knows no position (an
+    /// I/O error, or a body that ended early, which it places after the last character).
+    pub fn from_json(e: &serde_json::Error) -> Option<FormatIssue> {
+        if e.line() == 0 {
+            return None;
+        }
+        let text = e.to_string();
+        let place = format!(" at line {} column {}", e.line(), e.column());
+        Some(FormatIssue {
+            line: e.line() as u64,
+            column: e.column().max(1) as u64,
+            path: String::new(),
+            message: text.strip_suffix(&place).unwrap_or(&text).to_string(),
+        })
+    }
+}
+
 /// The id of a concept whose file gives none: `c-` and 16 hex digits of SHA-256 of
 /// `lang \u{1f} term`. Every reader derives ids this way, so re-importing a file (in any format)
 /// finds the same concepts.

@@ -59,6 +59,13 @@ impl From<InputError> for ApiError {
         match e {
             InputError::Format(f) => f.into(),
             InputError::Check(c) => c.into(),
+            InputError::Json(e) => {
+                let mut error = ApiError::bad_request(format!("invalid JSON check request: {e}"));
+                error
+                    .errors
+                    .extend(crate::formats::FormatIssue::from_json(&e));
+                error
+            }
         }
     }
 }

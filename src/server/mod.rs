@@ -269,7 +269,13 @@ pub fn app(
                         }
                         _ => StatusCode::BAD_REQUEST,
                     };
-                    ApiError::new(status, format!("invalid JSON body: {err}")).into()
+                    let mut error = ApiError::new(status, format!("invalid JSON body: {err}"));
+                    if let actix_web::error::JsonPayloadError::Deserialize(e) = &err {
+                        error
+                            .errors
+                            .extend(crate::formats::FormatIssue::from_json(e));
+                    }
+                    error.into()
                 }),
         )
         .app_data(web::QueryConfig::default().error_handler(|err, _req| {

@@ -356,3 +356,28 @@ async fn every_route_refuses_bad_input_with_problem_json_and_keeps_serving() {
     let (_, _, after) = send(&app, request(Method::GET, "/api/v1/stats", None, None)).await;
     assert_eq!(before, after);
 }
+
+#[actix_web::test]
+async fn malformed_json_bodies_are_located() {
+    let fx = Fixture::new();
+    let app = init_service(app(fx.state.clone())).await;
+    let body = b"{\n\n  oops\n}".to_vec();
+    for (path, key) in [
+        ("/api/v1/concepts", Some(fx.admin.clone())),
+        ("/api/v1/check", None),
+        ("/api/v1/tm/lookup", None),
+    ] {
+        let req = request(Method::POST, path, key.as_deref(), None)
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(body.clone());
+        let (status, _, answer) = send(&app, req).await;
+        assert_eq!(status, 400, "{path}: {answer}");
+        let errors = answer["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), 1, "{path}: {answer}");
+        assert_eq!(errors[0]["line"], 3, "{path}: {answer}");
+        assert_eq!(errors[0]["column"], 3, "{path}: {answer}");
+        let message = errors[0]["message"].as_str().unwrap();
+        assert_eq!(message, "key must be a string", "{path}");
+        assert!(!message.contains("line 3"), "{path}: {message}");
+    }
+}
