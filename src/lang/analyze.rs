@@ -64,10 +64,17 @@ pub fn nfc(text: &str) -> String {
 /// `unicode_normalization::is_nfc_quick(..) == Yes`, answered from the character table when
 /// every character is one NFC keeps (the general lookup is the costliest step of reading a TMX file).
 fn is_nfc_fast(text: &str) -> bool {
-    text.is_ascii()
-        || text.chars().all(is_nfc_inert)
-        || unicode_normalization::is_nfc_quick(text.chars())
-            == unicode_normalization::IsNormalized::Yes
+    if text.is_ascii() {
+        return true;
+    }
+    // the characters before the first one NFC may change leave the quick check where it starts
+    match text.char_indices().find(|&(_, c)| !is_nfc_inert(c)) {
+        None => true,
+        Some((at, _)) => {
+            unicode_normalization::is_nfc_quick(text[at..].chars())
+                == unicode_normalization::IsNormalized::Yes
+        }
+    }
 }
 
 /// `caseless::default_case_fold_str`, which folds every character on its own, with the
@@ -885,6 +892,7 @@ mod tests {
             "W\u{030A} w\u{030A} İSTANBUL ǰ J\u{030C}",
             "\u{0B}a\u{A0}B\u{2003}c\u{85}\u{3000}Д ",
             "ẞ ﬀ Ǆ ǅ",
+            "الأمم \u{0628}\u{0651}\u{064E} \u{0628}\u{064E}\u{0651}",
         ];
         for text in texts {
             let slow_exact: String =
