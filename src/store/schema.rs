@@ -5,7 +5,7 @@ use tantivy::schema::{
 };
 
 use super::document::{IndexDoc, PRE_ANALYSED};
-use super::exact::{bucket, key_hash};
+use super::exact::{bucket, key_hash, push_bucket};
 
 use crate::lang::{analyze, exact_key, zh_bigrams, Analysis, Lang, Token};
 use crate::model::{Concept, Term, TermStatus};
@@ -153,9 +153,13 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
     doc.add_text(fields.key, &doc_key(&concept.collection, &concept.id));
     doc.add_text(fields.collection, &concept.collection);
     doc.add_text(fields.json, &json);
+    // the match info repeats the terms, as the JSON does
+    let mut info = String::with_capacity(json.len());
     drop(json);
-    let mut info = format!("{}\t{}\n", concept.collection, concept.id);
-    let mut analysed = Vec::new();
+    for part in [concept.collection.as_str(), "\t", &concept.id, "\n"] {
+        info.push_str(part);
+    }
+    let mut analysed = Vec::with_capacity(terms);
     for (code, term) in concept.terms() {
         let lang = Lang::from_primary(code);
         let tokens = analyze(lang, &term.text);
@@ -197,7 +201,8 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
         }
         hashes.push(hash);
         doc.add_text_with(fields.exact, |b| {
-            push_qualified(b, code, &bucket(hash, EXACT_BUCKET_BITS));
+            push_qualified(b, code, "");
+            push_bucket(b, hash, EXACT_BUCKET_BITS);
         });
         doc.add_u64(fields.exact_hash, hash);
     }
