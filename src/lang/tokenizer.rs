@@ -48,9 +48,9 @@ pub fn register_tokenizers(manager: &TokenizerManager) {
 
 /// What the registered tokenizer makes of `text`, from the analysis already done: `tokens` is
 /// [`analyze`] of `text` in the tokenizer's language (or [`zh_bigrams`] of it for
-/// [`Analysis::Bigrams`]). A document indexes this instead of `text` when its builder needs the
-/// analysis anyway: the index holds exactly the same tokens (same keys, positions and offsets)
-/// without the text being analysed a second time.
+/// [`Analysis::Bigrams`]), as tantivy's pre-tokenised string: exactly the same tokens (same keys,
+/// positions and offsets). The reference the termbase's pre-analysed values
+/// (`store::write_pre_analysed`) and the tokenizers are tested against.
 pub fn pre_tokenized(text: &str, tokens: &[Token]) -> PreTokenizedString {
     let mut out = Vec::with_capacity(tokens.len() + tokens.len() / 2);
     for t in tokens {

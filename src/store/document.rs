@@ -1,10 +1,14 @@
-//! The documents the termbase writer indexes: text values and pre-tokenised ones, all kept in
+//! The documents the termbase writer indexes: text values and pre-analysed ones, all kept in
 //! one buffer per document and handed to tantivy as they are.
 //!
 //! Tantivy's own `TantivyDocument` stores a pre-tokenised value as JSON, which its indexing threads
-//! parse back. An [`IndexDoc`] holds every value's text back to back in one string (and the
-//! tokens of pre-tokenised values as ranges of it), so building a document takes a handful of
-//! allocations, not one per value, and a document waiting in tantivy's queue stays small.
+//! parse back, and even a `PreTokenizedString` costs them a `Vec` and a `String` per token, twice
+//! (tantivy clones it before indexing it). An [`IndexDoc`] holds every value's text back to back
+//! in one string, and a pre-analysed value as a plain text too: its tokens' positions and keys in
+//! a compact form ([`write_pre_analysed`]), which the fields' tokenizer ([`PreAnalysedTokenizer`],
+//! registered as [`PRE_ANALYSED`]) reads back through one reused token. So building a document
+//! takes a handful of allocations, not one per value, indexing it none per token, and a document
+//! waiting in tantivy's queue stays small.
 
 use std::ops::Range;
 use std::sync::{Arc, Condvar, Mutex};
@@ -12,17 +16,126 @@ use std::sync::{Arc, Condvar, Mutex};
 use rustc_hash::FxHashSet;
 use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf};
 use tantivy::schema::{Document, Field, Value};
-use tantivy::tokenizer::{PreTokenizedString, Token as TantivyToken};
+use tantivy::tokenizer::{Token as TantivyToken, TokenStream, Tokenizer, TokenizerManager};
 
 use crate::lang::Token;
+
+/// Name under which [`PreAnalysedTokenizer`] is registered: the tokenizer of the termbase's
+/// analysed fields, whose values are always pre-analysed ([`IndexDoc::add_tokens`]).
+pub const PRE_ANALYSED: &str = "hx_pre_analysed";
+
+/// Registers [`PreAnalysedTokenizer`] as [`PRE_ANALYSED`]. Tantivy does not store tokenizers
+/// with the index, so this runs after every open.
+pub fn register_pre_analysed(manager: &TokenizerManager) {
+    manager.register(PRE_ANALYSED, PreAnalysedTokenizer::default());
+}
+
+/// Appends the pre-analysed form of `tokens` to `out`: per key, in order, its position and its
+/// length in bytes in decimal, each followed by a space, then the key (`0 5 peace0 3 pax`).
+/// Offsets are left out: tantivy does not index them.
+pub fn write_pre_analysed(out: &mut String, tokens: &[Token]) {
+    for t in tokens {
+        for key in t.keys() {
+            push_decimal(out, t.position);
+            out.push(' ');
+            push_decimal(out, key.len());
+            out.push(' ');
+            out.push_str(key);
+        }
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+}
+
+/// The tokenizer of pre-analysed values ([`write_pre_analysed`]): it reads the keys back with
+/// their positions, through one token it reuses (no allocation per token). A text not in that
+/// form yields its tokens up to the first malformed one.
+#[derive(Debug, Clone, Default)]
+pub struct PreAnalysedTokenizer {
+    token: TantivyToken,
+}
+
+/// The tokens of one pre-analysed value.
+pub struct PreAnalysedStream<'a> {
+    rest: &'a str,
+    token: &'a mut TantivyToken,
+}
+
+impl Tokenizer for PreAnalysedTokenizer {
+    type TokenStream<'a> = PreAnalysedStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PreAnalysedStream<'a> {
+        self.token.reset();
+        PreAnalysedStream {
+            rest: text,
+            token: &mut self.token,
+        }
+    }
+}
+
+/// Reads a decimal number followed by a space at the start of `s`; the rest after the space.
+fn read_decimal(s: &str) -> Option<(usize, &str)> {
+    let bytes = s.as_bytes();
+    let mut n: usize = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'0'..=b'9' => n = n.checked_mul(10)?.checked_add(usize::from(b - b'0'))?,
+            b' ' if i > 0 => return Some((n, &s[i + 1..])),
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The position and key at the start of a pre-analysed value `s`, and what follows them.
+fn next_key(s: &str) -> Option<(usize, &str, &str)> {
+    let (position, rest) = read_decimal(s)?;
+    let (len, rest) = read_decimal(rest)?;
+    Some((position, rest.get(..len)?, rest.get(len..)?))
+}
+
+impl TokenStream for PreAnalysedStream<'_> {
+    fn advance(&mut self) -> bool {
+        let Some((position, key, rest)) = next_key(self.rest) else {
+            self.rest = "";
+            return false;
+        };
+        self.token.position = position;
+        self.token.position_length = 1;
+        self.token.text.clear();
+        self.token.text.push_str(key);
+        self.rest = rest;
+        true
+    }
+
+    fn token(&self) -> &TantivyToken {
+        self.token
+    }
+
+    fn token_mut(&mut self) -> &mut TantivyToken {
+        self.token
+    }
+}
 
 /// A document as the termbase writer builds it: field values in the order added.
 #[derive(Debug, Default)]
 pub struct IndexDoc {
-    /// Every value's text, and the keys of pre-tokenised values.
+    /// Every value's text, and the pre-analysed form of pre-analysed values.
     text: String,
     values: Vec<Entry>,
-    tokens: Vec<TokenSpec>,
     /// Counts the document in [`InFlight`] until tantivy has indexed (and dropped) it.
     ticket: Option<Ticket>,
 }
@@ -85,8 +198,8 @@ impl Drop for Ticket {
     }
 }
 
-/// One value: ranges of [`IndexDoc::text`] and [`IndexDoc::tokens`] as `u32` (a document is far
-/// smaller than 4 GiB), so a document waiting in tantivy's queue stays small.
+/// One value: ranges of [`IndexDoc::text`] as `u32` (a document is far smaller than 4 GiB), so a
+/// document waiting in tantivy's queue stays small.
 #[derive(Debug, Clone)]
 struct Entry {
     field: Field,
@@ -98,19 +211,10 @@ struct Entry {
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     Text,
-    /// Pre-tokenised: its range of [`IndexDoc::tokens`].
-    Tokens(u32, u32),
+    /// Pre-analysed: the range of its [`write_pre_analysed`] form in [`IndexDoc::text`].
+    PreAnalysed(u32, u32),
     /// A number (its text range is empty).
     U64(u64),
-}
-
-/// One token of a pre-tokenised value.
-#[derive(Debug, Clone)]
-struct TokenSpec {
-    key: (u32, u32),
-    offset_from: u32,
-    offset_to: u32,
-    position: u32,
 }
 
 fn range((start, end): (u32, u32)) -> Range<usize> {
@@ -133,7 +237,6 @@ impl IndexDoc {
         IndexDoc {
             text: String::with_capacity(bytes),
             values: Vec::with_capacity(values),
-            tokens: Vec::with_capacity(values / 2),
             ticket: None,
         }
     }
@@ -164,30 +267,19 @@ impl IndexDoc {
         });
     }
 
-    /// Adds `text` pre-tokenised: its analysis `tokens` ([`crate::lang::analyze`] of `text`, or
-    /// [`crate::lang::zh_bigrams`]) become the tokens [`crate::lang::pre_tokenized`] makes of
-    /// them, which are those of the field's registered tokenizer.
+    /// Adds `text` pre-analysed: its analysis `tokens` ([`crate::lang::analyze`] of `text`, or
+    /// [`crate::lang::zh_bigrams`]) in the form [`PreAnalysedTokenizer`] reads, which gives the
+    /// keys and positions the language's own tokenizer ([`crate::lang::KeyTokenizer`]) gives for
+    /// `text`. The field's tokenizer must be [`PRE_ANALYSED`].
     pub fn add_tokens(&mut self, field: Field, text: &str, tokens: &[Token]) {
         let start = small(self.text.len());
         self.text.push_str(text);
         let text_range = (start, small(self.text.len()));
-        let first = small(self.tokens.len());
-        for t in tokens {
-            for key in t.keys() {
-                let start = small(self.text.len());
-                self.text.push_str(key);
-                self.tokens.push(TokenSpec {
-                    key: (start, small(self.text.len())),
-                    offset_from: small(t.byte_start),
-                    offset_to: small(t.byte_end),
-                    position: small(t.position),
-                });
-            }
-        }
+        write_pre_analysed(&mut self.text, tokens);
         self.values.push(Entry {
             field,
             text: text_range,
-            kind: Kind::Tokens(first, small(self.tokens.len())),
+            kind: Kind::PreAnalysed(text_range.1, small(self.text.len())),
         });
     }
 
@@ -219,7 +311,7 @@ impl IndexDoc {
         values.truncate(keep);
     }
 
-    /// Every value: its field, and its text or (pre-tokenised) its tokens.
+    /// Every value: its field, and its text (and pre-analysed form) or number.
     pub fn values(&self) -> DocValues<'_> {
         DocValues {
             doc: self,
@@ -249,32 +341,23 @@ impl<'a> DocValue<'a> {
         }
     }
 
-    /// For a pre-tokenised value, what tantivy indexes.
-    pub fn pre_tokenized(&self) -> Option<PreTokenizedString> {
-        let Kind::Tokens(first, end) = self.entry.kind else {
-            return None;
-        };
-        let tokens = self.doc.tokens[range((first, end))]
-            .iter()
-            .map(|t| TantivyToken {
-                offset_from: t.offset_from as usize,
-                offset_to: t.offset_to as usize,
-                position: t.position as usize,
-                text: self.doc.text[range(t.key)].to_string(),
-                position_length: 1,
-            })
-            .collect();
-        Some(PreTokenizedString {
-            text: self.text().to_string(),
-            tokens,
-        })
+    /// For a pre-analysed value, what tantivy indexes: its [`write_pre_analysed`] form.
+    pub fn pre_analysed(&self) -> Option<&'a str> {
+        match self.entry.kind {
+            Kind::PreAnalysed(start, end) => Some(&self.doc.text[range((start, end))]),
+            _ => None,
+        }
     }
 }
 
 impl std::fmt::Debug for DocValue<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.pre_tokenized(), self.number()) {
-            (Some(tokens), _) => f.debug_tuple("Tokens").field(&tokens).finish(),
+        match (self.pre_analysed(), self.number()) {
+            (Some(tokens), _) => f
+                .debug_tuple("PreAnalysed")
+                .field(&self.text())
+                .field(&tokens)
+                .finish(),
             (None, Some(n)) => f.debug_tuple("U64").field(&n).finish(),
             (None, None) => f.debug_tuple("Text").field(&self.text()).finish(),
         }
@@ -319,9 +402,9 @@ impl<'a> Value<'a> for DocValue<'a> {
         ReferenceValue::Leaf(match self.entry.kind {
             Kind::Text => ReferenceValueLeaf::Str(self.text()),
             Kind::U64(n) => ReferenceValueLeaf::U64(n),
-            Kind::Tokens(..) => ReferenceValueLeaf::PreTokStr(Box::new(
-                self.pre_tokenized().expect("a pre-tokenised value"),
-            )),
+            Kind::PreAnalysed(start, end) => {
+                ReferenceValueLeaf::Str(&self.doc.text[range((start, end))])
+            }
         })
     }
 }
@@ -335,8 +418,10 @@ mod tests {
     use super::*;
     use crate::formats::csv::{read_glossary, Delimiter};
     use crate::import::EMBEDDED_GLOSSARIES;
-    use crate::lang::{analyze, pre_tokenized, register_tokenizers, Lang};
-    use crate::store::schema::{build_schema, concept_doc};
+    use crate::lang::{
+        analyze, pre_tokenized, register_tokenizers, tokenizer_name, zh_bigrams, Lang,
+    };
+    use crate::store::schema::{build_schema, build_schema_tokenized_by, concept_doc};
 
     /// The shipped glossaries' concepts in all six languages, and concepts of edge cases.
     fn concepts() -> Vec<crate::model::Concept> {
@@ -356,10 +441,10 @@ mod tests {
         all
     }
 
-    fn index_of<D: Document>(docs: Vec<D>) -> SegmentReader {
-        let (schema, _) = build_schema();
+    fn index_of<D: Document>(schema: tantivy::schema::Schema, docs: Vec<D>) -> SegmentReader {
         let index = Index::create_in_ram(schema);
         register_tokenizers(index.tokenizers());
+        register_pre_analysed(index.tokenizers());
         let mut writer: IndexWriter<D> = index.writer_with_num_threads(1, 15_000_000).unwrap();
         for doc in docs {
             writer.add_document(doc).unwrap();
@@ -416,7 +501,8 @@ mod tests {
         let (_, fields) = build_schema();
         let docs =
             || -> Vec<IndexDoc> { concepts().iter().map(|c| concept_doc(&fields, c)).collect() };
-        // the same documents with every pre-tokenised value as plain text, for the tokenizers
+        // the same documents with every pre-analysed value as its text, in the same schema but
+        // for the languages' tokenizers
         let texts: Vec<TantivyDocument> = docs()
             .iter()
             .map(|doc| {
@@ -430,8 +516,11 @@ mod tests {
                 plain
             })
             .collect();
-        let pre = dump(&index_of(docs()));
-        let plain = dump(&index_of(texts));
+        let pre = dump(&index_of(build_schema().0, docs()));
+        let plain = dump(&index_of(
+            build_schema_tokenized_by(tokenizer_name).0,
+            texts,
+        ));
         assert!(pre.len() > 1000, "{}", pre.len());
         assert!(pre.iter().any(|l| l.starts_with("t_zh_bigram ")));
         for (a, b) in pre.iter().zip(&plain) {
@@ -440,8 +529,32 @@ mod tests {
         assert_eq!(pre.len(), plain.len());
     }
 
+    /// Text and position of each token the registered [`PRE_ANALYSED`] tokenizer reads from
+    /// `value`.
+    fn read_back(value: &str) -> Vec<(String, usize)> {
+        let manager = tantivy::tokenizer::TokenizerManager::default();
+        register_pre_analysed(&manager);
+        let mut analyzer = manager.get(PRE_ANALYSED).unwrap();
+        let mut stream = analyzer.token_stream(value);
+        let mut out = Vec::new();
+        stream.process(&mut |t: &TantivyToken| {
+            assert_eq!(t.position_length, 1);
+            out.push((t.text.clone(), t.position));
+        });
+        out
+    }
+
+    /// Text and position of each token of tantivy's pre-tokenised string of `tokens`.
+    fn pre_tokenized_keys(text: &str, tokens: &[Token]) -> Vec<(String, usize)> {
+        let pre = pre_tokenized(text, tokens);
+        pre.tokens
+            .into_iter()
+            .map(|t| (t.text, t.position))
+            .collect()
+    }
+
     #[test]
-    fn a_document_hands_tantivy_what_pre_tokenized_makes() {
+    fn a_document_hands_tantivy_its_pre_analysed_values_and_texts() {
         let (_, fields) = build_schema();
         let mut doc = IndexDoc::new();
         let text = "l'État de droit, Hanoï 2.500";
@@ -456,10 +569,14 @@ mod tests {
         doc.dedup_since(2);
         let values: Vec<_> = doc.values().collect();
         assert_eq!(values.len(), 5);
-        assert_eq!(
-            values[1].1.pre_tokenized(),
-            Some(pre_tokenized(text, &tokens))
-        );
+        let pre = values[1].1.pre_analysed().unwrap();
+        assert_eq!(values[1].1.text(), text);
+        assert!(matches!(
+            values[1].1.as_value(),
+            ReferenceValue::Leaf(ReferenceValueLeaf::Str(s)) if s == pre
+        ));
+        assert!(read_back(pre).len() > 4);
+        assert_eq!(read_back(pre), pre_tokenized_keys(text, &tokens));
         let words: Vec<(Field, &str)> = values[2..].iter().map(|(f, v)| (*f, v.text())).collect();
         assert_eq!(
             words,
@@ -469,7 +586,74 @@ mod tests {
                 (fields.exact, "b")
             ]
         );
-        assert!(values[0].1.pre_tokenized().is_none());
+        assert!(values[0].1.pre_analysed().is_none());
+    }
+
+    #[test]
+    fn pre_analysed_values_read_back_as_their_tokens() {
+        // more than ten tokens (two-digit positions), keys of several bytes a character, keys
+        // with a space or a digit, alternative keys at the same position
+        let long = "Convention des Nations Unies contre la cybercriminalité, renforçant la \
+                    coopération internationale 2024 et l'échange de preuves électroniques";
+        for (lang, text) in [
+            (Lang::Fr, long),
+            (
+                Lang::Ru,
+                "Конвенция Организации Объединённых Наций против киберпреступности",
+            ),
+            (Lang::Ar, "اتفاقية الأمم المتحدة لمكافحة الجرائم السيبرانية"),
+            (Lang::Zh, "联合国打击网络犯罪公约 UN 2024"),
+        ] {
+            let tokens = analyze(lang, text);
+            let mut value = String::new();
+            write_pre_analysed(&mut value, &tokens);
+            assert_eq!(
+                read_back(&value),
+                pre_tokenized_keys(text, &tokens),
+                "{text}"
+            );
+        }
+        let bigrams = zh_bigrams("联合国打击网络犯罪公约和联合国宪章");
+        assert!(bigrams.len() > 10);
+        let mut value = String::new();
+        write_pre_analysed(&mut value, &bigrams);
+        assert_eq!(read_back(&value), pre_tokenized_keys("", &bigrams));
+        let spaced = Token {
+            start: 0,
+            end: 3,
+            byte_start: 0,
+            byte_end: 3,
+            position: 123,
+            norm: "a 1".into(),
+            key: "a 1".into(),
+            alt: Some("".into()),
+        };
+        let mut value = String::new();
+        write_pre_analysed(&mut value, std::slice::from_ref(&spaced));
+        assert_eq!(value, "123 3 a 1123 0 ");
+        assert_eq!(
+            read_back(&value),
+            [("a 1".to_string(), 123), (String::new(), 123)]
+        );
+    }
+
+    #[test]
+    fn a_malformed_pre_analysed_value_yields_its_tokens_up_to_the_fault() {
+        let one = vec![("ab".to_string(), 0)];
+        assert_eq!(read_back(""), []);
+        assert_eq!(read_back("0 2 ab"), one);
+        for bad in [
+            "0 2 ab1 3 cd",                     // a key cut short
+            "0 2 abx",                          // no number
+            "0 2 ab 1 1 c",                     // a space before a number
+            "0 2 ab1",                          // no space after a number
+            "0 2 ab1 1",                        // no key
+            "0 2 ab9999999999999999999999 1 c", // a number too large
+            "0 2 ab0 1 \u{e9}",                 // a key ending inside a character
+        ] {
+            assert_eq!(read_back(bad), one, "{bad:?}");
+        }
+        assert_eq!(read_back("plain text"), []);
     }
 }
 

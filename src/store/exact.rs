@@ -42,13 +42,18 @@ pub fn key_hash(primary: &str, key: &str) -> u64 {
 /// The bucket term of a hash: its low `bits` bits, six to a character (the last takes what is
 /// left), so every bucket has one spelling.
 pub fn bucket(hash: u64, bits: u32) -> String {
+    let mut out = String::with_capacity(bits.div_ceil(6) as usize);
+    push_bucket(&mut out, hash, bits);
+    out
+}
+
+/// Appends [`bucket`] of `hash` to `out`.
+pub fn push_bucket(out: &mut String, hash: u64, bits: u32) {
     const DIGITS: &[u8; 64] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
-    (0..bits.div_ceil(6))
-        .map(|i| {
-            let width = (bits - 6 * i).min(6);
-            char::from(DIGITS[((hash >> (6 * i)) & ((1 << width) - 1)) as usize])
-        })
-        .collect()
+    out.extend((0..bits.div_ceil(6)).map(|i| {
+        let width = (bits - 6 * i).min(6);
+        char::from(DIGITS[((hash >> (6 * i)) & ((1 << width) - 1)) as usize])
+    }));
 }
 
 /// The documents of a segment, deleted ones included, in the postings of `bucket` (a term of

@@ -24,7 +24,10 @@ use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-pub use document::{DocValue, DocValues, InFlight, IndexDoc};
+pub use document::{
+    register_pre_analysed, write_pre_analysed, DocValue, DocValues, InFlight, IndexDoc,
+    PreAnalysedTokenizer, PRE_ANALYSED,
+};
 pub use schema::{
     concept_doc, doc_key, exact_term_query, Fields, MatchInfo, TermInfo, TokenKeys, LANG_SEP,
     SCHEMA_VERSION,
@@ -32,7 +35,7 @@ pub use schema::{
 pub use stats::{CollectionStats, Stats};
 pub use warm::WarmFn;
 
-use crate::lang::{register_tokenizers, Lang};
+use crate::lang::Lang;
 use crate::model::Concept;
 
 /// Name of the termbase index directory inside the data directory.
@@ -243,7 +246,7 @@ impl Store {
             write_marker(&dir)?;
             index
         };
-        register_tokenizers(index.tokenizers());
+        register_pre_analysed(index.tokenizers());
         let warmer = Arc::new(warm::WarmerSlot::default());
         let weak_warmer: std::sync::Weak<dyn tantivy::Warmer> = Arc::downgrade(&warmer) as _;
         let reader = index
@@ -812,7 +815,7 @@ fn rebuild(dir: &Path, staging: &Path) -> Result<(), StoreError> {
     std::fs::create_dir_all(staging).map_err(io_err(staging))?;
     let (schema, fields) = schema::build_schema();
     let new = create_index(staging, schema)?;
-    register_tokenizers(new.tokenizers());
+    register_pre_analysed(new.tokenizers());
     let mut writer: IndexWriter<IndexDoc> = new.writer(WRITER_MEMORY)?;
     let mut stats = Stats::default();
     for addr in searcher.search(&AllQuery, &DocSetCollector)? {

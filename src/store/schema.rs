@@ -4,10 +4,10 @@ use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
 };
 
-use super::document::IndexDoc;
-use super::exact::{bucket, key_hash};
+use super::document::{IndexDoc, PRE_ANALYSED};
+use super::exact::{bucket, key_hash, push_bucket};
 
-use crate::lang::{analyze, exact_key, tokenizer_name, zh_bigrams, Analysis, Lang, Token};
+use crate::lang::{analyze, exact_key, zh_bigrams, Analysis, Lang, Token};
 use crate::model::{Concept, Term, TermStatus};
 
 /// Version of the schema and of what the fields hold. Bump it whenever either changes; an index
@@ -16,7 +16,9 @@ use crate::model::{Concept, Term, TermStatus};
 /// 3: the keyword fields hold each value once, qualified by language (no bare `words`, `exact`
 /// and `status` values; search asks for every language instead). 4: whole terms as hashes
 /// (`exact_hash`) found through buckets (`exact`), not as keys; no positions in `t_<lang>`.
-pub const SCHEMA_VERSION: u32 = 4;
+/// 5: the analysed fields' tokenizer is [`PRE_ANALYSED`] (their values are pre-analysed, no longer
+/// tantivy's pre-tokenised strings).
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Name of the fast field of the terms' exact hashes.
 pub const EXACT_HASH: &str = "exact_hash";
@@ -82,6 +84,15 @@ pub(super) fn text_options(tokenizer: &str, record: IndexRecordOption) -> TextOp
 
 /// Builds the schema and its field handles.
 pub fn build_schema() -> (Schema, Fields) {
+    build_schema_tokenized_by(|_, _| PRE_ANALYSED.to_string())
+}
+
+/// The schema with the analysed fields' tokenizers named by `tokenizer` (the index's own is
+/// [`build_schema`]: pre-analysed values; tests build it with the languages' tokenizers, to
+/// compare what both index).
+pub(crate) fn build_schema_tokenized_by(
+    tokenizer: impl Fn(Lang, Analysis) -> String,
+) -> (Schema, Fields) {
     let mut b = Schema::builder();
     let key = b.add_text_field("key", STRING);
     let collection = b.add_text_field("collection", STRING);
@@ -92,7 +103,7 @@ pub fn build_schema() -> (Schema, Fields) {
             &format!("t_{}", lang.code()),
             // no positions: search asks for words, never for phrases of them
             text_options(
-                &tokenizer_name(lang, Analysis::Words),
+                &tokenizer(lang, Analysis::Words),
                 IndexRecordOption::WithFreqs,
             ),
         )
@@ -101,7 +112,7 @@ pub fn build_schema() -> (Schema, Fields) {
         "t_zh_bigram",
         // positions: a query's bigrams are a phrase
         text_options(
-            &tokenizer_name(Lang::Zh, Analysis::Bigrams),
+            &tokenizer(Lang::Zh, Analysis::Bigrams),
             IndexRecordOption::WithFreqsAndPositions,
         ),
     );
@@ -132,19 +143,23 @@ pub fn doc_key(collection: &str, id: &str) -> String {
 }
 
 /// The document of a concept. Each term is analysed once: the analysis goes into `match_info`,
-/// the keyword fields and, pre-tokenised, the analysed fields, so the registered tokenizers do
-/// not analyse the term again (the postings are the same: [`crate::lang::pre_tokenized`]).
+/// the keyword fields and, pre-analysed ([`IndexDoc::add_tokens`]), the analysed fields, so
+/// tantivy's indexing threads only read the keys back (the postings are those the languages'
+/// tokenizers make of the texts).
 pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
-    use std::fmt::Write;
     let json = serde_json::to_string(concept).expect("a concept always serialises");
     let terms = concept.terms().count();
     let mut doc = IndexDoc::with_capacity(2 * json.len() + 64 * terms, 4 + 16 * terms);
     doc.add_text(fields.key, &doc_key(&concept.collection, &concept.id));
     doc.add_text(fields.collection, &concept.collection);
     doc.add_text(fields.json, &json);
+    // the match info repeats the terms, as the JSON does
+    let mut info = String::with_capacity(json.len());
     drop(json);
-    let mut info = format!("{}\t{}\n", concept.collection, concept.id);
-    let mut analysed = Vec::new();
+    for part in [concept.collection.as_str(), "\t", &concept.id, "\n"] {
+        info.push_str(part);
+    }
+    let mut analysed = Vec::with_capacity(terms);
     for (code, term) in concept.terms() {
         let lang = Lang::from_primary(code);
         let tokens = analyze(lang, &term.text);
@@ -170,13 +185,11 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
     for (code, status, _, tokens) in &analysed {
         for token in tokens {
             doc.add_text_with(fields.lang_words, |b| {
-                let _ = write!(b, "{code}{LANG_SEP}{}", token.norm);
+                push_qualified(b, code, &token.norm);
             });
         }
         let status = status.as_str();
-        doc.add_text_with(fields.status, |b| {
-            let _ = write!(b, "{code}{LANG_SEP}{status}");
-        });
+        doc.add_text_with(fields.status, |b| push_qualified(b, code, status));
     }
     doc.dedup_since(keywords);
     // whole terms: each distinct one's hash, and its bucket (distinct terms may share one)
@@ -188,11 +201,19 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
         }
         hashes.push(hash);
         doc.add_text_with(fields.exact, |b| {
-            let _ = write!(b, "{code}{LANG_SEP}{}", bucket(hash, EXACT_BUCKET_BITS));
+            push_qualified(b, code, "");
+            push_bucket(b, hash, EXACT_BUCKET_BITS);
         });
         doc.add_u64(fields.exact_hash, hash);
     }
     doc
+}
+
+/// Appends `value` qualified by language (`fr:hanoi`) to `out`.
+fn push_qualified(out: &mut String, code: &str, value: &str) {
+    out.push_str(code);
+    out.push(LANG_SEP);
+    out.push_str(value);
 }
 
 /// The hash of a whole term: language key and [`exact_key`] of the text.
@@ -222,8 +243,10 @@ fn write_match_line(
     tokens: &[Token],
     bigrams: &[Token],
 ) {
-    use std::fmt::Write;
-    let _ = write!(out, "{code}\t{}\t{exact}\t", term.status);
+    for field in [code, term.status.as_str(), exact] {
+        out.push_str(field);
+        out.push('\t');
+    }
     for (i, t) in tokens.iter().enumerate() {
         if i > 0 {
             out.push(' ');
@@ -241,7 +264,14 @@ fn write_match_line(
         }
         out.push_str(&t.key);
     }
-    let _ = writeln!(out, "\t{}", term.text.replace(['\t', '\n', '\r'], " "));
+    out.push('\t');
+    let breaks = ['\t', '\n', '\r'];
+    if term.text.contains(breaks) {
+        out.push_str(&term.text.replace(breaks, " "));
+    } else {
+        out.push_str(&term.text);
+    }
+    out.push('\n');
 }
 
 /// A stored concept's terms with their analysis, read back from the `match_info` field.

@@ -1,7 +1,7 @@
 //! The TBX import as `hexaglot import` and `POST /api/v1/import` run it: the file streams into
 //! one transaction, so a problem late in the file undoes everything written before it; modes,
-//! dry runs and progress on that path; and the pre-tokenised index terms are exactly what the
-//! registered tokenizers make of the texts.
+//! dry runs and progress on that path; and the pre-analysed index terms are exactly what the
+//! languages' registered tokenizers make of the texts.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,7 +10,7 @@ use hexaglot::import::{import, ImportError, ImportFormat, ImportMode, ImportOpti
 use hexaglot::lang::{analyze, pre_tokenized, register_tokenizers, tokenizer_name, zh_bigrams};
 use hexaglot::lang::{Analysis, Lang};
 use hexaglot::model::Concept;
-use hexaglot::store::{OpenMode, Store};
+use hexaglot::store::{register_pre_analysed, write_pre_analysed, OpenMode, Store, PRE_ANALYSED};
 use tantivy::tokenizer::{Token, TokenizerManager};
 
 /// A TBX 2019 entry: `(language, term, status)` per term.
@@ -300,30 +300,41 @@ fn tokenizer_tokens(manager: &TokenizerManager, name: &str, text: &str) -> Vec<T
     out
 }
 
+/// Text and position of each token.
+fn keys(tokens: &[Token]) -> Vec<(&str, usize)> {
+    tokens
+        .iter()
+        .map(|t| (t.text.as_str(), t.position))
+        .collect()
+}
+
 #[test]
-fn pre_tokenised_text_is_what_the_registered_tokenizers_make() {
+fn pre_analysed_values_are_what_the_registered_tokenizers_make() {
     let manager = TokenizerManager::default();
     register_tokenizers(&manager);
+    register_pre_analysed(&manager);
     let mut compared = 0;
+    let mut check = |name: &str, text: &str, analysis: &[hexaglot::lang::Token]| {
+        // tantivy's pre-tokenised string of the analysis: same tokens, offsets included
+        let pre = pre_tokenized(text, analysis);
+        assert_eq!(pre.text, text);
+        let tokens = tokenizer_tokens(&manager, name, text);
+        assert_eq!(pre.tokens, tokens, "{name} {text:?}");
+        // the pre-analysed value the termbase indexes: same keys at the same positions (tantivy
+        // indexes no offsets)
+        let mut value = String::new();
+        write_pre_analysed(&mut value, analysis);
+        let read = tokenizer_tokens(&manager, PRE_ANALYSED, &value);
+        assert_eq!(keys(&read), keys(&tokens), "{name} {text:?}");
+        compared += tokens.len();
+    };
     for text in texts() {
         for lang in Lang::ALL {
             let name = tokenizer_name(lang, Analysis::Words);
-            let pre = pre_tokenized(&text, &analyze(lang, &text));
-            assert_eq!(pre.text, text);
-            assert_eq!(
-                pre.tokens,
-                tokenizer_tokens(&manager, &name, &text),
-                "{name} {text:?}"
-            );
-            compared += pre.tokens.len();
+            check(&name, &text, &analyze(lang, &text));
         }
         let name = tokenizer_name(Lang::Zh, Analysis::Bigrams);
-        let pre = pre_tokenized(&text, &zh_bigrams(&text));
-        assert_eq!(
-            pre.tokens,
-            tokenizer_tokens(&manager, &name, &text),
-            "{text:?}"
-        );
+        check(&name, &text, &zh_bigrams(&text));
     }
     assert!(compared > 100_000, "{compared}");
 }
