@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::lang::{nfc, LangTag};
+use crate::lang::{into_nfc, nfc, LangTag};
 
 /// The collection used when a request names none.
 pub const DEFAULT_COLLECTION: &str = "default";
@@ -380,31 +380,30 @@ pub(crate) fn is_collapsed(text: &str) -> bool {
         return false;
     }
     let mut after_space = false;
-    for &b in bytes {
+    for (i, &b) in bytes.iter().enumerate() {
         match b {
             b' ' if after_space => return false,
             b' ' => after_space = true,
             b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => return false,
-            // first bytes of the other white space characters' UTF-8 (U+0085, U+00A0, U+1680,
-            // U+2000–U+205F, U+3000) and of their neighbours: decide by characters
-            0xC2 | 0xE1 | 0xE2 | 0xE3 => return is_collapsed_chars(text),
+            // the first bytes of the other white space characters' UTF-8
+            0xC2 | 0xE1 | 0xE2 | 0xE3 if is_wide_space(&bytes[i..]) => return false,
             _ => after_space = false,
         }
     }
     true
 }
 
-fn is_collapsed_chars(text: &str) -> bool {
-    let mut after_space = true;
-    text.chars().all(|c| {
-        let ok = if c == ' ' {
-            !after_space
-        } else {
-            !c.is_whitespace()
-        };
-        after_space = c == ' ';
-        ok
-    }) && (!after_space || text.is_empty())
+/// Whether `bytes` (valid UTF-8) starts with one of the white space characters beyond ASCII:
+/// U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000.
+fn is_wide_space(bytes: &[u8]) -> bool {
+    matches!(
+        bytes,
+        [0xC2, 0x85 | 0xA0, ..]
+            | [0xE1, 0x9A, 0x80, ..]
+            | [0xE2, 0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF, ..]
+            | [0xE2, 0x81, 0x9F, ..]
+            | [0xE3, 0x80, 0x80, ..]
+    )
 }
 
 fn collapse_nfc(text: String) -> String {
@@ -413,10 +412,7 @@ fn collapse_nfc(text: String) -> String {
     } else {
         text.split_whitespace().collect::<Vec<_>>().join(" ")
     };
-    match unicode_normalization::is_nfc_quick(text.chars()) {
-        unicode_normalization::IsNormalized::Yes => text,
-        _ => nfc(&text),
-    }
+    into_nfc(text)
 }
 
 fn clean(value: Option<String>) -> Option<String> {
@@ -490,9 +486,25 @@ mod tests {
         ] {
             let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
             assert_eq!(is_collapsed(text), joined == text, "{text:?}");
-            assert_eq!(is_collapsed_chars(text), joined == text, "{text:?}");
             let slow = nfc(&joined);
             assert_eq!(collapse_nfc(text.to_string()), slow, "{text:?}");
+        }
+        for c in (0x80..=0x10FFFFu32).filter_map(char::from_u32) {
+            let mut buf = [0u8; 4];
+            let bytes = c.encode_utf8(&mut buf).as_bytes();
+            assert_eq!(
+                is_wide_space(bytes),
+                c.is_whitespace(),
+                "U+{:04X}",
+                c as u32
+            );
+            let text = format!("a{c}b");
+            assert_eq!(
+                is_collapsed(&text),
+                !c.is_whitespace(),
+                "U+{:04X}",
+                c as u32
+            );
         }
     }
 

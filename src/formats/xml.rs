@@ -94,6 +94,10 @@ fn declared_encoding(bytes: &[u8]) -> Result<&'static encoding_rs::Encoding, For
 }
 
 fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, FormatIssue> {
+    // a vectorised check first (the whole file passes through here); std's says where it fails
+    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
+        return Ok(Cow::Borrowed(text));
+    }
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(Cow::Borrowed(text)),
         Err(e) => {
