@@ -34,14 +34,25 @@ pub fn register_pre_analysed(manager: &TokenizerManager) {
 /// length in bytes in decimal, each followed by a space, then the key (`0 5 peace0 3 pax`).
 /// Offsets are left out: tantivy does not index them.
 pub fn write_pre_analysed(out: &mut String, tokens: &[Token]) {
-    for t in tokens {
-        for key in t.keys() {
-            push_decimal(out, t.position);
-            out.push(' ');
-            push_decimal(out, key.len());
-            out.push(' ');
-            out.push_str(key);
-        }
+    write_pre_analysed_keys(
+        out,
+        tokens
+            .iter()
+            .flat_map(|t| t.keys().map(move |key| (t.position, key))),
+    );
+}
+
+/// [`write_pre_analysed`] of keys given as `(position, key)`, in order.
+pub fn write_pre_analysed_keys<'k>(
+    out: &mut String,
+    keys: impl IntoIterator<Item = (usize, &'k str)>,
+) {
+    for (position, key) in keys {
+        push_decimal(out, position);
+        out.push(' ');
+        push_decimal(out, key.len());
+        out.push(' ');
+        out.push_str(key);
     }
 }
 
@@ -272,10 +283,26 @@ impl IndexDoc {
     /// keys and positions the language's own tokenizer ([`crate::lang::KeyTokenizer`]) gives for
     /// `text`. The field's tokenizer must be [`PRE_ANALYSED`].
     pub fn add_tokens(&mut self, field: Field, text: &str, tokens: &[Token]) {
+        self.add_keys(
+            field,
+            text,
+            tokens
+                .iter()
+                .flat_map(|t| t.keys().map(move |key| (t.position, key))),
+        );
+    }
+
+    /// [`IndexDoc::add_tokens`] with the tokens' keys given as `(position, key)`, in order.
+    pub fn add_keys<'k>(
+        &mut self,
+        field: Field,
+        text: &str,
+        keys: impl IntoIterator<Item = (usize, &'k str)>,
+    ) {
         let start = small(self.text.len());
         self.text.push_str(text);
         let text_range = (start, small(self.text.len()));
-        write_pre_analysed(&mut self.text, tokens);
+        write_pre_analysed_keys(&mut self.text, keys);
         self.values.push(Entry {
             field,
             text: text_range,

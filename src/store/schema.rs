@@ -7,7 +7,7 @@ use tantivy::schema::{
 use super::document::{IndexDoc, PRE_ANALYSED};
 use super::exact::{bucket, key_hash, push_bucket};
 
-use crate::lang::{analyze, exact_key, zh_bigrams, Analysis, Lang, Token};
+use crate::lang::{exact_key, for_each_token, zh_bigrams, Analysis, Lang, Token};
 use crate::model::{Concept, Term, TermStatus};
 
 /// Version of the schema and of what the fields hold. Bump it whenever either changes; an index
@@ -159,11 +159,21 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
     for part in [concept.collection.as_str(), "\t", &concept.id, "\n"] {
         info.push_str(part);
     }
+    // every term's tokens, their texts in one buffer (a concept has dozens of tokens)
+    let mut words = TermWords::default();
     let mut analysed = Vec::with_capacity(terms);
     for (code, term) in concept.terms() {
         let lang = Lang::from_primary(code);
-        let tokens = analyze(lang, &term.text);
-        doc.add_tokens(fields.analysed_field(lang), &term.text, &tokens);
+        let range = words.analyse(lang, &term.text);
+        doc.add_keys(
+            fields.analysed_field(lang),
+            &term.text,
+            range.clone().flat_map(|i| {
+                let position = i - range.start;
+                let (_, key, alt) = words.get(i);
+                std::iter::once((position, key)).chain(alt.map(|alt| (position, alt)))
+            }),
+        );
         let bigrams = if lang == Lang::Zh {
             let bigrams = zh_bigrams(&term.text);
             doc.add_tokens(fields.zh_bigrams, &term.text, &bigrams);
@@ -172,8 +182,16 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
             Vec::new()
         };
         let exact = exact_key(&term.text);
-        write_match_line(&mut info, code, term, &exact, &tokens, &bigrams);
-        analysed.push((code, term.status, exact, tokens));
+        write_match_line(
+            &mut info,
+            code,
+            term,
+            &exact,
+            &words,
+            range.clone(),
+            &bigrams,
+        );
+        analysed.push((code, term.status, exact, range));
     }
     doc.add_text(fields.match_info, &info);
     for s in &concept.subject {
@@ -182,10 +200,11 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
     // the keyword fields of the terms: each value once, qualified by language (a search in any
     // language asks for every language's value)
     let keywords = doc.len();
-    for (code, status, _, tokens) in &analysed {
-        for token in tokens {
+    for (code, status, _, range) in &analysed {
+        for i in range.clone() {
+            let (norm, _, _) = words.get(i);
             doc.add_text_with(fields.lang_words, |b| {
-                push_qualified(b, code, &token.norm);
+                push_qualified(b, code, norm);
             });
         }
         let status = status.as_str();
@@ -207,6 +226,44 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
         doc.add_u64(fields.exact_hash, hash);
     }
     doc
+}
+
+/// The tokens of a concept's terms ([`crate::lang::for_each_token`]), their `norm`, `key` and
+/// `alt` one after the other in one buffer: analysing a term allocates nothing per token.
+#[derive(Default)]
+struct TermWords {
+    text: String,
+    /// Per token: where its norm starts, its key starts, its alternative key starts and ends
+    /// (the alternative is empty when there is none; keys are never empty).
+    bounds: Vec<[u32; 4]>,
+}
+
+impl TermWords {
+    /// Analyses `text`; gives the range of its tokens (their positions are their offsets in it).
+    fn analyse(&mut self, lang: Lang, text: &str) -> std::ops::Range<usize> {
+        let first = self.bounds.len();
+        let (buffer, bounds) = (&mut self.text, &mut self.bounds);
+        for_each_token(lang, text, |t| {
+            let norm = buffer.len() as u32;
+            buffer.push_str(t.norm);
+            let key = buffer.len() as u32;
+            buffer.push_str(t.key);
+            let alt = buffer.len() as u32;
+            buffer.push_str(t.alt.unwrap_or(""));
+            bounds.push([norm, key, alt, buffer.len() as u32]);
+        });
+        first..self.bounds.len()
+    }
+
+    /// Norm, key and alternative key of token `i`.
+    fn get(&self, i: usize) -> (&str, &str, Option<&str>) {
+        let [norm, key, alt, end] = self.bounds[i].map(|b| b as usize);
+        (
+            &self.text[norm..key],
+            &self.text[key..alt],
+            (alt < end).then(|| &self.text[alt..end]),
+        )
+    }
 }
 
 /// Appends `value` qualified by language (`fr:hanoi`) to `out`.
@@ -240,19 +297,22 @@ fn write_match_line(
     code: &str,
     term: &Term,
     exact: &str,
-    tokens: &[Token],
+    words: &TermWords,
+    tokens: std::ops::Range<usize>,
     bigrams: &[Token],
 ) {
     for field in [code, term.status.as_str(), exact] {
         out.push_str(field);
         out.push('\t');
     }
-    for (i, t) in tokens.iter().enumerate() {
-        if i > 0 {
+    let first = tokens.start;
+    for i in tokens {
+        if i > first {
             out.push(' ');
         }
-        out.push_str(&t.norm);
-        for k in t.keys() {
+        let (norm, key, alt) = words.get(i);
+        out.push_str(norm);
+        for k in std::iter::once(key).chain(alt) {
             out.push('|');
             out.push_str(k);
         }
