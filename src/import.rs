@@ -228,10 +228,13 @@ const PROGRESS_EVERY: u64 = 1000;
 
 /// Items (concepts, units) read ahead of the transaction while a file streams into it.
 const FEED_DEPTH: usize = 512;
+/// Items a file's reader hands over at a time: one hand-over per item would wake the other
+/// thread (a system call and a context switch) for each.
+const FEED_BATCH: usize = 32;
 
-/// What a file's reader hands the transaction: an item, or its verdict at the end.
+/// What a file's reader hands the transaction: items, or its verdict at the end.
 enum Feed<T> {
-    Item(T),
+    Items(Vec<T>),
     /// `true` when the file is accepted.
     End(bool),
 }
@@ -252,17 +255,29 @@ where
     R: Send,
     E: Send,
 {
-    let (feed, fed) = std::sync::mpsc::sync_channel::<Feed<T>>(FEED_DEPTH);
+    let (feed, fed) = std::sync::mpsc::sync_channel::<Feed<T>>(FEED_DEPTH / FEED_BATCH);
     std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
             .name(name.into())
             .spawn_scoped(scope, move || {
                 crate::priority::lower_this_thread();
-                let read = read(&mut |item| match feed.send(Feed::Item(item)) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    // the transaction has failed and gone
-                    Err(_) => ControlFlow::Break(()),
+                let mut batch = Vec::with_capacity(FEED_BATCH);
+                let read = read(&mut |item| {
+                    batch.push(item);
+                    if batch.len() < FEED_BATCH {
+                        return ControlFlow::Continue(());
+                    }
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(FEED_BATCH));
+                    match feed.send(Feed::Items(full)) {
+                        Ok(()) => ControlFlow::Continue(()),
+                        // the transaction has failed and gone
+                        Err(_) => ControlFlow::Break(()),
+                    }
                 });
+                // the last items go only with an accepted file's verdict
+                if read.is_ok() && !batch.is_empty() {
+                    let _ = feed.send(Feed::Items(batch));
+                }
                 let _ = feed.send(Feed::End(read.is_ok()));
                 read
             })
@@ -270,12 +285,18 @@ where
                 path: format!("{name} thread").into(),
                 source,
             })?;
-        let items = std::iter::from_fn(move || match fed.recv() {
-            Ok(Feed::Item(item)) => Some(Ok(item)),
-            Ok(Feed::End(true)) => None,
-            // refused (the reader's error is the answer) or the reader is gone
-            Ok(Feed::End(false)) | Err(_) => {
-                Some(Err(StoreError::Rejected("the file was refused".into())))
+        let mut pending = Vec::new().into_iter();
+        let items = std::iter::from_fn(move || loop {
+            if let Some(item) = pending.next() {
+                return Some(Ok(item));
+            }
+            match fed.recv() {
+                Ok(Feed::Items(items)) => pending = items.into_iter(),
+                Ok(Feed::End(true)) => return None,
+                // refused (the reader's error is the answer) or the reader is gone
+                Ok(Feed::End(false)) | Err(_) => {
+                    return Some(Err(StoreError::Rejected("the file was refused".into())))
+                }
             }
         })
         .fuse();
