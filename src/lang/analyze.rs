@@ -110,29 +110,18 @@ pub fn exact_key(text: &str) -> String {
     if exact_key_inert(text, &mut out) {
         return out;
     }
+    // a character NFC or folding may change: NFC, fold, NFC again
     out.clear();
-    let mut push_words = |folded: &str| {
-        for word in folded.split_whitespace() {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str(word);
-        }
-    };
-    if text.is_ascii() {
-        push_words(&text.to_ascii_lowercase());
+    let composed: std::borrow::Cow<str> = if is_nfc_fast(text) {
+        text.into()
     } else {
-        let composed: std::borrow::Cow<str> = if is_nfc_fast(text) {
-            text.into()
-        } else {
-            nfc(text).into()
-        };
-        let folded = case_fold(&composed);
-        if is_nfc_fast(&folded) {
-            push_words(&folded)
-        } else {
-            push_words(&nfc(&folded))
+        nfc(text).into()
+    };
+    for word in into_nfc(case_fold(&composed)).split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
         }
+        out.push_str(word);
     }
     out
 }

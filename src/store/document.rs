@@ -34,12 +34,14 @@ pub fn register_pre_analysed(manager: &TokenizerManager) {
 /// length in bytes in decimal, each followed by a space, then the key (`0 5 peace0 3 pax`).
 /// Offsets are left out: tantivy does not index them.
 pub fn write_pre_analysed(out: &mut String, tokens: &[Token]) {
-    write_pre_analysed_keys(
-        out,
-        tokens
-            .iter()
-            .flat_map(|t| t.keys().map(move |key| (t.position, key))),
-    );
+    write_pre_analysed_keys(out, token_keys(tokens));
+}
+
+/// The keys of `tokens` with their positions, in order (a token's key, then its alternative).
+fn token_keys(tokens: &[Token]) -> impl Iterator<Item = (usize, &str)> {
+    tokens
+        .iter()
+        .flat_map(|t| t.keys().map(move |key| (t.position, key)))
 }
 
 /// [`write_pre_analysed`] of keys given as `(position, key)`, in order.
@@ -283,13 +285,7 @@ impl IndexDoc {
     /// keys and positions the language's own tokenizer ([`crate::lang::KeyTokenizer`]) gives for
     /// `text`. The field's tokenizer must be [`PRE_ANALYSED`].
     pub fn add_tokens(&mut self, field: Field, text: &str, tokens: &[Token]) {
-        self.add_keys(
-            field,
-            text,
-            tokens
-                .iter()
-                .flat_map(|t| t.keys().map(move |key| (t.position, key))),
-        );
+        self.add_keys(field, text, token_keys(tokens));
     }
 
     /// [`IndexDoc::add_tokens`] with the tokens' keys given as `(position, key)`, in order.

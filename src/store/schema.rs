@@ -168,11 +168,7 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
         doc.add_keys(
             fields.analysed_field(lang),
             &term.text,
-            range.clone().flat_map(|i| {
-                let position = i - range.start;
-                let (_, key, alt) = words.get(i);
-                std::iter::once((position, key)).chain(alt.map(|alt| (position, alt)))
-            }),
+            words.keys(range.clone()),
         );
         let bigrams = if lang == Lang::Zh {
             let bigrams = zh_bigrams(&term.text);
@@ -253,6 +249,15 @@ impl TermWords {
             bounds.push([norm, key, alt, buffer.len() as u32]);
         });
         first..self.bounds.len()
+    }
+
+    /// The keys of the tokens of `range` (a term's) with their positions in the term, in order.
+    fn keys(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = (usize, &str)> {
+        let first = range.start;
+        range.flat_map(move |i| {
+            let (_, key, alt) = self.get(i);
+            std::iter::once((i - first, key)).chain(alt.map(|alt| (i - first, alt)))
+        })
     }
 
     /// Norm, key and alternative key of token `i`.

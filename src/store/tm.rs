@@ -784,12 +784,7 @@ impl TmTxn<'_> {
 
     /// What this transaction reads, for other threads.
     pub fn snapshot(&self) -> TmSnapshot {
-        let units: u64 = self
-            .searcher
-            .segment_readers()
-            .iter()
-            .map(|s| u64::from(s.num_docs()))
-            .sum();
+        let units = self.searcher.num_docs();
         TmSnapshot {
             searcher: self.searcher.clone(),
             fields: self.fields.clone(),
