@@ -16,8 +16,11 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 connections=${2:-32}
 # the file imported again and again during the runs (LOAD_IMPORT=target/bench-tbx-100000.tbx: a
-# whole termbase's worth, committing about once a minute instead of every few seconds)
+# whole termbase's worth, committing about once a minute instead of every few seconds), every
+# other time replaced by its first 200 concepts, so that every import changes the collection and
+# commits (the same file imported again changes nothing and commits nothing)
 import_file=${LOAD_IMPORT:-target/bench-tbx-20000.tbx}
+small_file=target/bench-tbx-200.tbx
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --bin hexaglot
 # the data: the benches build (or reuse) their indexes
@@ -25,6 +28,7 @@ HEXAGLOT_BENCH_CONCEPTS=100000 HEXAGLOT_BENCH_PROFILE=0 cargo bench --bench term
 HEXAGLOT_BENCH_UNITS=100000 cargo bench --bench tm_lookup -- --test >/dev/null
 HEXAGLOT_BENCH_CONCEPTS=20000 cargo bench --bench tbx_import >/dev/null
 [ -f "$import_file" ] || cargo bench --bench tbx_import >/dev/null
+[ -f "$small_file" ] || HEXAGLOT_BENCH_CONCEPTS=200 cargo bench --bench tbx_import >/dev/null
 data=target/load-data
 rm -rf "$data" && mkdir -p "$data"
 cp -r target/bench-termbase-100000/termbase "$data/termbase"
@@ -67,13 +71,19 @@ start_server() {
   echo "the server did not get ready" >&2; exit 1
 }
 
-# imports running all along (each into its own collection, replaced each round)
+# imports running all along, into their own collection, replaced each round: the whole file, then
+# its first 200 concepts, and so on, so each import removes or adds some 19,800 concepts and
+# commits; each line of the log: HTTP status, time, when it started, what it changed
 start_imports() {
   (
     while true; do
-      curl -s -o /dev/null -w "import %{http_code} %{time_total}s $(date +%T) started\n" -H "Authorization: Bearer $key" \
-        --data-binary @"$import_file" \
-        "$url/api/v1/import?format=tbx&collection=load-import&mode=replace"
+      for file in "$import_file" "$small_file"; do
+        started=$(date +%T)
+        curl -s -o target/load-import-response.json -w "import %{http_code} %{time_total}s $started started " \
+          -H "Authorization: Bearer $key" --data-binary @"$file" \
+          "$url/api/v1/import?format=tbx&collection=load-import&mode=replace"
+        grep -o '"concepts":{[^}]*}' target/load-import-response.json || echo
+      done
     done
   ) >> target/load-imports.log 2>&1 &
   importer=$!
@@ -141,3 +151,4 @@ kill $importer 2>/dev/null || true
 echo "== imports during the runs (count, HTTP status, fastest and slowest):"
 awk '{n[$2]++; t=$3+0; if (!($2 in lo) || t < lo[$2]) lo[$2]=t; if (t > hi[$2]) hi[$2]=t}
   END {for (s in n) printf "%d imports, status %s, %.1f-%.1f s\n", n[s], s, lo[s], hi[s]}' target/load-imports.log
+echo "imports that changed nothing (no commit): $(grep -c '"added":0,"updated":0,"unchanged":[0-9]*,"removed":0' target/load-imports.log)"
