@@ -10,12 +10,14 @@
 use tantivy::index::SegmentMeta;
 use tantivy::merge_policy::{LogMergePolicy, MergeCandidate, MergePolicy};
 
-/// Segments a termbase is left with at most, once its merges are done.
-pub const MAX_SEGMENTS: usize = 4;
+/// Segments beyond which the segments the log merge policy leaves are merged.
+pub const MAX_SEGMENTS: usize = 7;
 
 /// Tantivy's [`LogMergePolicy`]; when it merges nothing and more than [`MAX_SEGMENTS`] segments
-/// are there (and not being merged), the smallest of them are merged into one, so that
-/// [`MAX_SEGMENTS`] remain.
+/// are there (and not being merged), all of them but the largest are merged into one. Where the
+/// log policy merges, it decides alone: a bound below eight would merge the first commits'
+/// segments before the log policy's level of eight could fill, and leave several segments of
+/// unlike sizes where it would have left one.
 #[derive(Debug, Default)]
 pub struct BoundedMergePolicy {
     log: LogMergePolicy,
@@ -29,9 +31,9 @@ impl MergePolicy for BoundedMergePolicy {
         }
         let mut by_size: Vec<&SegmentMeta> = segments.iter().collect();
         by_size.sort_by_key(|segment| segment.num_docs());
-        let smallest = &by_size[..segments.len() - MAX_SEGMENTS + 1];
+        by_size.pop();
         vec![MergeCandidate(
-            smallest.iter().map(|segment| segment.id()).collect(),
+            by_size.iter().map(|segment| segment.id()).collect(),
         )]
     }
 }
@@ -67,10 +69,10 @@ mod tests {
             .is_empty());
         let candidates = BoundedMergePolicy::default().compute_merge_candidates(&all);
         assert_eq!(candidates.len(), 1);
-        // the five smallest: four segments remain
+        // all but the largest: two segments remain
         let mut merged = candidates[0].0.clone();
         merged.sort();
-        assert_eq!(merged, ids(&all[3..]));
+        assert_eq!(merged, ids(&all[1..]));
     }
 
     #[test]
@@ -81,8 +83,13 @@ mod tests {
         assert_eq!(log.len(), 1);
         assert_eq!(bounded.len(), 1);
         assert_eq!(ids_of(&bounded[0]), ids_of(&log[0]));
+        // up to seven segments of unlike sizes stay as the log policy leaves them
+        let sizes = [100_000, 40_000, 17_000, 12_500, 9_000, 800, 30];
         for n in 0..=MAX_SEGMENTS {
-            let few = segments(&[100, 20_000, 7, 3_000][..n.min(4)]);
+            let few = segments(&sizes[..n]);
+            assert!(LogMergePolicy::default()
+                .compute_merge_candidates(&few)
+                .is_empty());
             assert!(BoundedMergePolicy::default()
                 .compute_merge_candidates(&few)
                 .is_empty());

@@ -45,28 +45,6 @@ fn writes_survive_reopening_and_failed_transactions_leave_nothing() {
 }
 
 #[test]
-fn commits_leave_a_bounded_number_of_segments() {
-    // tantivy's log merge policy alone would leave these seven one-document segments as they are
-    // (it merges eight of a size)
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
-    for i in 0..7 {
-        store
-            .write(move |txn| txn.put(concept(&format!("c{i}"), &format!("term {i}"))))
-            .unwrap();
-    }
-    store.close();
-    let store = Store::open(dir.path(), OpenMode::ReadOnly).unwrap();
-    let searcher = store.searcher();
-    assert!(
-        searcher.segment_readers().len() <= 4,
-        "{} segments",
-        searcher.segment_readers().len()
-    );
-    assert_eq!(searcher.num_docs(), 7);
-}
-
-#[test]
 fn one_writer_per_data_dir_and_readers_alongside() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
