@@ -380,14 +380,48 @@ pub(crate) fn is_collapsed(text: &str) -> bool {
         return false;
     }
     let mut after_space = false;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b' ' if after_space => return false,
-            b' ' => after_space = true,
+    // eight bytes at a time while none of them can start white space other than a space: then
+    // only the spaces' places matter
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let maybe_space = zero_bytes(x & (0xE0 * ONES)) // a control character
+            | zero_bytes((x & (0xFC * ONES)) ^ (0xE0 * ONES)) // 0xE0–0xE3
+            | zero_bytes(x ^ (0xC2 * ONES));
+        if maybe_space == 0 {
+            let spaces = zero_bytes(x ^ (u64::from(b' ') * ONES));
+            if spaces & (spaces >> 8) != 0 || (after_space && spaces & 0x80 != 0) {
+                return false;
+            }
+            after_space = spaces >> 63 != 0;
+        } else if !bytes_collapsed(bytes, at..at + 8, &mut after_space) {
+            return false;
+        }
+        at += 8;
+    }
+    bytes_collapsed(bytes, at..bytes.len(), &mut after_space)
+}
+
+/// A byte repeated in every byte of a `u64`.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each byte of `x` that is zero, and no other bit.
+fn zero_bytes(x: u64) -> u64 {
+    let low = 0x7F * ONES;
+    !(((x & low) + low) | x | low)
+}
+
+/// [`is_collapsed`] byte by byte over `bytes[range]` (the text is `bytes`), `after_space` telling
+/// whether the byte before the range is a space, and then whether its last byte is one.
+fn bytes_collapsed(bytes: &[u8], range: std::ops::Range<usize>, after_space: &mut bool) -> bool {
+    for i in range {
+        match bytes[i] {
+            b' ' if *after_space => return false,
+            b' ' => *after_space = true,
             b'\t' | b'\n' | 0x0B | 0x0C | b'\r' => return false,
             // the first bytes of the other white space characters' UTF-8
             0xC2 | 0xE1 | 0xE2 | 0xE3 if is_wide_space(&bytes[i..]) => return false,
-            _ => after_space = false,
+            _ => *after_space = false,
         }
     }
     true
@@ -456,6 +490,38 @@ mod tests {
     }
 
     #[test]
+    fn is_collapsed_is_what_split_join_keeps_in_long_texts() {
+        // texts of up to 40 characters from pieces that are white space, start it in UTF-8 or
+        // are next to it, so that every kind falls at every place of the eight-byte chunks
+        for lead in 1..20 {
+            let (x, y) = ("x".repeat(lead), "y".repeat(20 - lead));
+            assert!(is_collapsed(&format!("{x} {y}")), "{lead}");
+            assert!(!is_collapsed(&format!("{x}  {y}")), "{lead}");
+            assert!(!is_collapsed(&format!("{x} {y} ")), "{lead}");
+        }
+        let pieces = [
+            " ", " ", " ", "  ", "a", "bc", "def", "ghij", "klmno", "pqrstu", "vwxyz01", "\t",
+            "\n", "\r", "\u{b}", "\u{c}", "\u{1}", "\u{7f}", "\u{a0}", "\u{85}", "\u{a9}",
+            "\u{e9}", "\u{2009}", "\u{2019}", "\u{3000}", "\u{3001}", "\u{1680}", "\u{1e9e}",
+            "\u{800}", "\u{4e2d}", "\u{416}", "\u{627}",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let text: String = (0..next(24)).map(|_| pieces[next(pieces.len())]).collect();
+            let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(is_collapsed(&text), joined == text, "{text:?}");
+            let padded = format!("abcdefg {joined} hijklmnop");
+            assert!(joined.is_empty() || is_collapsed(&padded), "{padded:?}");
+        }
+    }
+
+    #[test]
     fn collapse_nfc_is_split_join_nfc() {
         for text in [
             "",
@@ -490,6 +556,13 @@ mod tests {
             assert_eq!(collapse_nfc(text.to_string()), slow, "{text:?}");
         }
         for c in (0x80..=0x10FFFFu32).filter_map(char::from_u32) {
+            // the character at each place of an eight-byte chunk, and across two
+            if c.is_whitespace() || (c as u32).is_multiple_of(97) {
+                for lead in 0..10 {
+                    let text = format!("{}{c}{}", "x".repeat(lead), "y".repeat(17 - lead));
+                    assert_eq!(is_collapsed(&text), !c.is_whitespace(), "{text:?}");
+                }
+            }
             let mut buf = [0u8; 4];
             let bytes = c.encode_utf8(&mut buf).as_bytes();
             assert_eq!(

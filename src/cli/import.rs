@@ -45,6 +45,11 @@ pub struct ImportArgs {
 }
 
 pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    if args.server.is_none() {
+        // opening the data directory analyses sample texts, Chinese among them (the index's
+        // analysis fingerprint): the segmenter's dictionary loads while the file is read
+        std::thread::spawn(crate::lang::load_segmenter);
+    }
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let format = match &args.format {

@@ -42,6 +42,14 @@ impl Token {
 }
 
 static JIEBA: LazyLock<jieba_rs::Jieba> = LazyLock::new(jieba_rs::Jieba::new);
+
+/// Loads the Chinese segmenter's dictionary now (about a tenth of a second) instead of at the
+/// first Chinese text: a caller with other work to do first (reading a file) runs it on a thread
+/// of its own, and the first analysis of Chinese then finds it loaded, or waits for it.
+pub fn load_segmenter() {
+    LazyLock::force(&JIEBA);
+}
+
 static STEM_EN: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::English));
 static STEM_FR: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::French));
 static STEM_ES: LazyLock<Stemmer> = LazyLock::new(|| Stemmer::create(Algorithm::Spanish));

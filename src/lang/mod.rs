@@ -13,8 +13,8 @@ mod tokenizer;
 
 pub use analyze::{
     analyze, exact_key, fold_diacritics, for_each_bigram_key, for_each_key, for_each_segment,
-    for_each_token, into_nfc, is_apostrophe, nfc, search_fold, zh_bigrams, Segment, Token,
-    TokenRef,
+    for_each_token, into_nfc, is_apostrophe, load_segmenter, nfc, search_fold, zh_bigrams, Segment,
+    Token, TokenRef,
 };
 pub use arabic::strip_proclitics as strip_arabic_proclitics;
 pub use cyrillic::fold_latin_lookalikes;

@@ -97,6 +97,21 @@ pub struct LangError {
 impl LangTag {
     /// Parses a tag case-insensitively, accepting `_` for `-` (`fr-CA`, `zh_CN`, `EN`, `es_XX`).
     pub fn parse(tag: &str) -> Result<LangTag, LangError> {
+        // the usual tag, a two-letter primary subtag alone in lower case (`fr`), is already in
+        // its parsed form (every language section of every imported concept has a tag)
+        if let [b'a'..=b'z', b'a'..=b'z'] = tag.as_bytes() {
+            return Ok(LangTag {
+                lang: Lang::from_primary(tag),
+                primary: tag.to_string(),
+                script: None,
+                region: None,
+            });
+        }
+        LangTag::parse_general(tag)
+    }
+
+    /// [`LangTag::parse`] of any tag.
+    fn parse_general(tag: &str) -> Result<LangTag, LangError> {
         let err = |reason| LangError {
             tag: tag.to_string(),
             reason,
@@ -190,6 +205,20 @@ mod tests {
         );
         for bad in ["", "e", "fr-", "1a", "fr CA", "en-US!"] {
             assert!(LangTag::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn a_lower_case_two_letter_tag_parses_as_any_tag_does() {
+        for a in b'a'..=b'z' {
+            for b in b'a'..=b'z' {
+                let tag = String::from_utf8(vec![a, b]).unwrap();
+                assert_eq!(LangTag::parse(&tag), LangTag::parse_general(&tag), "{tag}");
+            }
+        }
+        // tags just beside the short path take the general one
+        for tag in ["Fr", "fr ", " fr", "fra", "f1"] {
+            assert_eq!(LangTag::parse(tag), LangTag::parse_general(tag), "{tag:?}");
         }
     }
 }

@@ -8,6 +8,7 @@
 
 mod document;
 pub mod exact;
+mod merge;
 mod schema;
 mod stats;
 pub mod tm;
@@ -274,6 +275,7 @@ impl Store {
                     tantivy::TantivyError::LockFailure(..) => StoreError::Locked(dir.clone()),
                     other => StoreError::Index(other),
                 })?;
+            writer.set_merge_policy(Box::new(merge::BoundedMergePolicy::default()));
             let (tx, rx) = mpsc::channel::<Job>();
             let mut state = WriterState {
                 writer,
@@ -431,9 +433,9 @@ where
     let payload = txn.payload;
     if txn.bulk {
         // the commit considers merges again, of everything the transaction wrote
-        state.writer.set_merge_policy(Box::new(
-            tantivy::merge_policy::DefaultMergePolicy::default(),
-        ));
+        state
+            .writer
+            .set_merge_policy(Box::new(merge::BoundedMergePolicy::default()));
     }
     match result {
         Ok(value) if changed => {

@@ -149,6 +149,7 @@ pub fn doc_key(collection: &str, id: &str) -> String {
 pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
     let json = serde_json::to_string(concept).expect("a concept always serialises");
     let terms = concept.terms().count();
+    let term_bytes: usize = concept.terms().map(|(_, term)| term.text.len()).sum();
     let mut doc = IndexDoc::with_capacity(2 * json.len() + 64 * terms, 4 + 16 * terms);
     doc.add_text(fields.key, &doc_key(&concept.collection, &concept.id));
     doc.add_text(fields.collection, &concept.collection);
@@ -160,7 +161,7 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
         info.push_str(part);
     }
     // every term's tokens, their texts in one buffer (a concept has dozens of tokens)
-    let mut words = TermWords::default();
+    let mut words = TermWords::with_capacity(term_bytes);
     let mut analysed = Vec::with_capacity(terms);
     for (code, term) in concept.terms() {
         let lang = Lang::from_primary(code);
@@ -226,7 +227,6 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
 
 /// The tokens of a concept's terms ([`crate::lang::for_each_token`]), their `norm`, `key` and
 /// `alt` one after the other in one buffer: analysing a term allocates nothing per token.
-#[derive(Default)]
 struct TermWords {
     text: String,
     /// Per token: where its norm starts, its key starts, its alternative key starts and ends
@@ -235,6 +235,16 @@ struct TermWords {
 }
 
 impl TermWords {
+    /// Room for the tokens of terms of `bytes` bytes in all, so that analysing them seldom grows
+    /// the buffers: a token's norm, key and alternative key are each about as long as its word,
+    /// and a word and the space after it take a few bytes at least.
+    fn with_capacity(bytes: usize) -> TermWords {
+        TermWords {
+            text: String::with_capacity(3 * bytes),
+            bounds: Vec::with_capacity(bytes / 3 + 1),
+        }
+    }
+
     /// Analyses `text`; gives the range of its tokens (their positions are their offsets in it).
     fn analyse(&mut self, lang: Lang, text: &str) -> std::ops::Range<usize> {
         let first = self.bounds.len();
