@@ -47,7 +47,9 @@
 //! syntax error ends reading) with their 1-based line and column (in characters).
 
 use super::export::{concept_id, xml};
-use super::xml::{attributes, decode, issue_in, locate, resolve_reference, xml_error_message};
+use super::xml::{
+    attributes_borrowed, decode, issue_in, locate, resolve_reference, xml_error_message,
+};
 use super::{derived_id, issue};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -480,12 +482,12 @@ impl<'t, 's> TbxReader<'t, 's> {
     }
 
     /// Attribute values by qualified name, unescaped; an error stops reading.
-    fn attributes(
+    fn attributes<'e>(
         &mut self,
-        e: &BytesStart<'_>,
+        e: &'e BytesStart<'_>,
         offset: usize,
-    ) -> Result<Vec<(String, String)>, Stop> {
-        attributes(e).map_err(|message| self.fatal(offset, message))
+    ) -> Result<Vec<(&'e str, Cow<'e, str>)>, Stop> {
+        attributes_borrowed(e).map_err(|message| self.fatal(offset, message))
     }
 }
 
@@ -523,7 +525,7 @@ impl<'t> TbxReader<'t, '_> {
         let attr = |key: &str| {
             attributes
                 .iter()
-                .find(|(k, _)| k == key)
+                .find(|(k, _)| *k == key)
                 .map(|(_, v)| v.trim())
         };
         let local_len = e.local_name().as_ref().len();
@@ -971,7 +973,7 @@ pub fn check_fragment(fragment: &str) -> Result<(), String> {
         if name.contains(':') {
             return Err(format!("element <{name}> has a namespace prefix"));
         }
-        for (key, _) in attributes(e)? {
+        for (key, _) in attributes_borrowed(e)? {
             if key.contains(':') && !key.starts_with("xml:") {
                 return Err(format!("attribute {key} has a namespace prefix"));
             }

@@ -164,14 +164,25 @@ pub(crate) fn resolve_reference(r: &BytesRef<'_>) -> Result<String, String> {
 
 /// Attribute values by qualified name, unescaped the same way.
 pub(crate) fn attributes(e: &BytesStart<'_>) -> Result<Vec<(String, String)>, String> {
+    let borrowed = attributes_borrowed(e)?;
+    Ok(borrowed
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value.into_owned()))
+        .collect())
+}
+
+/// [`attributes`] borrowed from the element where no unescaping changed them (the common case:
+/// a reader of a large file allocates nothing for them).
+pub(crate) fn attributes_borrowed<'e>(
+    e: &'e BytesStart<'_>,
+) -> Result<Vec<(&'e str, Cow<'e, str>)>, String> {
     let mut out = Vec::new();
     for attr in e.attributes() {
         let attr = attr.map_err(|err| format!("bad attribute: {err}"))?;
-        let key = attr.key.as_ref().to_string();
+        let key = attr.key.into_inner();
         let value = attr
             .normalized_value(XmlVersion::Implicit1_0)
-            .map_err(|err| format!("attribute {key}: {}", xml_error_message(&err)))?
-            .into_owned();
+            .map_err(|err| format!("attribute {key}: {}", xml_error_message(&err)))?;
         out.push((key, value));
     }
     Ok(out)
