@@ -10,10 +10,10 @@
 //! takes a handful of allocations, not one per value, indexing it none per token, and a document
 //! waiting in tantivy's queue stays small.
 
+use std::hash::BuildHasher;
 use std::ops::Range;
 use std::sync::{Arc, Condvar, Mutex};
 
-use rustc_hash::FxHashSet;
 use tantivy::schema::document::{ReferenceValue, ReferenceValueLeaf};
 use tantivy::schema::{Document, Field, Value};
 use tantivy::tokenizer::{Token as TantivyToken, TokenStream, Tokenizer, TokenizerManager};
@@ -59,18 +59,17 @@ pub fn write_pre_analysed_keys<'k>(
 }
 
 /// Appends `n` in decimal.
-fn push_decimal(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+fn push_decimal(out: &mut String, n: usize) {
+    // positions and lengths of keys: nearly always below 100
+    if n < 10 {
+        out.push(char::from(b'0' + n as u8));
+    } else if n < 100 {
+        out.push(char::from(b'0' + (n / 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+    } else {
+        use std::fmt::Write;
+        write!(out, "{n}").expect("writing to a String");
     }
-    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
 }
 
 /// The tokenizer of pre-analysed values ([`write_pre_analysed`]): it reads the keys back with
@@ -226,6 +225,8 @@ enum Kind {
     Text,
     /// Pre-analysed: the range of its [`write_pre_analysed`] form in [`IndexDoc::text`].
     PreAnalysed(u32, u32),
+    /// Keywords ([`IndexDoc::add_keywords`]): the range of their pre-analysed form.
+    Keywords(u32, u32),
     /// A number (its text range is empty).
     U64(u64),
 }
@@ -316,22 +317,28 @@ impl IndexDoc {
         self.values.is_empty()
     }
 
-    /// Drops the text values added since the `start`-th that repeat an earlier one of them (same
-    /// field and text: a keyword counts once per document); the others keep their order. Only
-    /// text values may have been added since `start`.
-    pub fn dedup_since(&mut self, start: usize) {
-        let text = &self.text;
-        let values = &mut self.values;
-        let mut seen: FxHashSet<(Field, &str)> = FxHashSet::default();
-        seen.reserve(values.len() - start);
-        let mut keep = start;
-        for i in start..values.len() {
-            if seen.insert((values[i].field, &text[range(values[i].text)])) {
-                values.swap(keep, i);
-                keep += 1;
-            }
+    /// Adds keywords to `field` as one pre-analysed value: each distinct one that `write` pushes
+    /// ([`Keywords::push`]) once, at positions 0, 1, 2… In a field indexed without positions (the
+    /// field's tokenizer [`PRE_ANALYSED`]) this indexes what one value per keyword in a raw
+    /// (`STRING`) field would: the same terms, and the same field norm (the number of distinct
+    /// keywords), with one value for tantivy to handle instead of dozens.
+    pub fn add_keywords(&mut self, field: Field, write: impl FnOnce(&mut Keywords<'_>)) {
+        let start = small(self.text.len());
+        let mut keywords = Keywords {
+            out: &mut self.text,
+            key: String::new(),
+            written: Vec::new(),
+        };
+        write(&mut keywords);
+        if keywords.written.is_empty() {
+            return;
         }
-        values.truncate(keep);
+        let end = small(self.text.len());
+        self.values.push(Entry {
+            field,
+            text: (start, start),
+            kind: Kind::Keywords(start, end),
+        });
     }
 
     /// Every value: its field, and its text (and pre-analysed form) or number.
@@ -340,6 +347,45 @@ impl IndexDoc {
             doc: self,
             entries: self.values.iter(),
         }
+    }
+}
+
+/// The keywords of one [`IndexDoc::add_keywords`] value, written in pre-analysed form as they are
+/// pushed.
+pub struct Keywords<'a> {
+    out: &'a mut String,
+    /// The keyword being pushed.
+    key: String,
+    /// Each keyword written: its hash, and where it is in `out`.
+    written: Vec<(u64, Range<usize>)>,
+}
+
+impl Keywords<'_> {
+    /// Adds the keyword that `write` appends to the buffer it is given, unless it is there
+    /// already (a keyword counts once per document).
+    pub fn push_distinct(&mut self, write: impl FnOnce(&mut String)) {
+        self.key.clear();
+        write(&mut self.key);
+        let hash = rustc_hash::FxBuildHasher.hash_one(self.key.as_str());
+        let (out, key) = (&*self.out, self.key.as_str());
+        if (self.written.iter()).any(|(h, at)| *h == hash && out[at.clone()] == *key) {
+            return;
+        }
+        self.write(hash);
+    }
+
+    /// Adds the keyword that `write` appends to the buffer it is given, even if it is there
+    /// already (the field norm counts it again).
+    pub fn push(&mut self, write: impl FnOnce(&mut String)) {
+        self.key.clear();
+        write(&mut self.key);
+        self.write(0);
+    }
+
+    fn write(&mut self, hash: u64) {
+        write_pre_analysed_keys(self.out, [(self.written.len(), self.key.as_str())]);
+        let end = self.out.len();
+        self.written.push((hash, end - self.key.len()..end));
     }
 }
 
@@ -364,12 +410,20 @@ impl<'a> DocValue<'a> {
         }
     }
 
-    /// For a pre-analysed value, what tantivy indexes: its [`write_pre_analysed`] form.
+    /// For a pre-analysed value (keywords included), what tantivy indexes: its
+    /// [`write_pre_analysed`] form.
     pub fn pre_analysed(&self) -> Option<&'a str> {
         match self.entry.kind {
-            Kind::PreAnalysed(start, end) => Some(&self.doc.text[range((start, end))]),
+            Kind::PreAnalysed(start, end) | Kind::Keywords(start, end) => {
+                Some(&self.doc.text[range((start, end))])
+            }
             _ => None,
         }
+    }
+
+    /// True for a value of keywords ([`IndexDoc::add_keywords`]).
+    pub fn is_keywords(&self) -> bool {
+        matches!(self.entry.kind, Kind::Keywords(..))
     }
 }
 
@@ -425,7 +479,7 @@ impl<'a> Value<'a> for DocValue<'a> {
         ReferenceValue::Leaf(match self.entry.kind {
             Kind::Text => ReferenceValueLeaf::Str(self.text()),
             Kind::U64(n) => ReferenceValueLeaf::U64(n),
-            Kind::PreAnalysed(start, end) => {
+            Kind::PreAnalysed(start, end) | Kind::Keywords(start, end) => {
                 ReferenceValueLeaf::Str(&self.doc.text[range((start, end))])
             }
         })
@@ -524,16 +578,22 @@ mod tests {
         let (_, fields) = build_schema();
         let docs =
             || -> Vec<IndexDoc> { concepts().iter().map(|c| concept_doc(&fields, c)).collect() };
-        // the same documents with every pre-analysed value as its text, in the same schema but
-        // for the languages' tokenizers
+        // the same documents with every pre-analysed value as its text and every keyword as a
+        // value of its own, in the same schema but for the languages' tokenizers and raw keyword
+        // fields
         let texts: Vec<TantivyDocument> = docs()
             .iter()
             .map(|doc| {
                 let mut plain = TantivyDocument::new();
                 for (field, value) in doc.values() {
-                    match value.number() {
-                        Some(n) => plain.add_u64(field, n),
-                        None => plain.add_text(field, value.text()),
+                    match (value.number(), value.pre_analysed()) {
+                        (Some(n), _) => plain.add_u64(field, n),
+                        (None, Some(keywords)) if value.is_keywords() => {
+                            for (keyword, _) in read_back(keywords) {
+                                plain.add_text(field, keyword);
+                            }
+                        }
+                        _ => plain.add_text(field, value.text()),
                     }
                 }
                 plain
@@ -541,7 +601,7 @@ mod tests {
             .collect();
         let pre = dump(&index_of(build_schema().0, docs()));
         let plain = dump(&index_of(
-            build_schema_tokenized_by(tokenizer_name).0,
+            build_schema_tokenized_by(tokenizer_name, tantivy::schema::STRING).0,
             texts,
         ));
         assert!(pre.len() > 1000, "{}", pre.len());
@@ -584,32 +644,59 @@ mod tests {
         let tokens = analyze(Lang::Fr, text);
         doc.add_text(fields.key, "k");
         doc.add_tokens(fields.analysed_field(Lang::Fr), text, &tokens);
-        doc.add_text_with(fields.lang_words, |b| b.push('b'));
-        doc.add_text(fields.lang_words, "a");
-        doc.add_text(fields.lang_words, "b");
-        doc.add_text(fields.exact, "b");
-        doc.add_text(fields.lang_words, "a");
-        doc.dedup_since(2);
+        doc.add_keywords(fields.lang_words, |words| {
+            words.push_distinct(|b| b.push_str("fr:b"));
+            words.push_distinct(|b| b.push_str("fr:a"));
+            words.push_distinct(|b| b.push_str("fr:b"));
+            words.push_distinct(|b| b.push_str("fr:été"));
+            words.push_distinct(|b| b.push_str("fr:a"));
+        });
+        doc.add_keywords(fields.exact, |buckets| {
+            buckets.push(|b| b.push_str("fr:x"));
+            buckets.push(|b| b.push_str("fr:x"));
+        });
+        doc.add_keywords(fields.status, |_| {});
         let values: Vec<_> = doc.values().collect();
-        assert_eq!(values.len(), 5);
+        assert_eq!(values.len(), 4);
         let pre = values[1].1.pre_analysed().unwrap();
         assert_eq!(values[1].1.text(), text);
+        assert!(!values[1].1.is_keywords());
         assert!(matches!(
             values[1].1.as_value(),
             ReferenceValue::Leaf(ReferenceValueLeaf::Str(s)) if s == pre
         ));
         assert!(read_back(pre).len() > 4);
         assert_eq!(read_back(pre), pre_tokenized_keys(text, &tokens));
-        let words: Vec<(Field, &str)> = values[2..].iter().map(|(f, v)| (*f, v.text())).collect();
+        // keywords: each distinct one once, or every one, at positions 0, 1, 2…; none, no value
+        let keywords = |i: usize| -> (Field, Vec<(String, usize)>) {
+            let (field, value) = values[i];
+            assert!(value.is_keywords());
+            (field, read_back(value.pre_analysed().unwrap()))
+        };
+        let owned = |keys: &[(&str, usize)]| -> Vec<(String, usize)> {
+            keys.iter().map(|(k, p)| (k.to_string(), *p)).collect()
+        };
         assert_eq!(
-            words,
-            [
-                (fields.lang_words, "b"),
-                (fields.lang_words, "a"),
-                (fields.exact, "b")
-            ]
+            keywords(2),
+            (
+                fields.lang_words,
+                owned(&[("fr:b", 0), ("fr:a", 1), ("fr:été", 2)])
+            )
+        );
+        assert_eq!(
+            keywords(3),
+            (fields.exact, owned(&[("fr:x", 0), ("fr:x", 1)]))
         );
         assert!(values[0].1.pre_analysed().is_none());
+    }
+
+    #[test]
+    fn decimals_are_written_as_display_writes_them() {
+        for n in [0, 7, 9, 10, 42, 99, 100, 101, 999, 1000, 65_535, usize::MAX] {
+            let mut out = String::from("x");
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}"));
+        }
     }
 
     #[test]

@@ -17,8 +17,10 @@ use crate::model::{Concept, Term, TermStatus};
 /// and `status` values; search asks for every language instead). 4: whole terms as hashes
 /// (`exact_hash`) found through buckets (`exact`), not as keys; no positions in `t_<lang>`.
 /// 5: the analysed fields' tokenizer is [`PRE_ANALYSED`] (their values are pre-analysed, no longer
-/// tantivy's pre-tokenised strings).
-pub const SCHEMA_VERSION: u32 = 5;
+/// tantivy's pre-tokenised strings). 6: the keyword fields (`lang_words`, `exact`, `status`) hold
+/// one pre-analysed value of keywords per document ([`IndexDoc::add_keywords`]) instead of one raw
+/// value per keyword: the same terms and norms.
+pub const SCHEMA_VERSION: u32 = 6;
 
 /// Name of the fast field of the terms' exact hashes.
 pub const EXACT_HASH: &str = "exact_hash";
@@ -84,14 +86,18 @@ pub(super) fn text_options(tokenizer: &str, record: IndexRecordOption) -> TextOp
 
 /// Builds the schema and its field handles.
 pub fn build_schema() -> (Schema, Fields) {
-    build_schema_tokenized_by(|_, _| PRE_ANALYSED.to_string())
+    build_schema_tokenized_by(
+        |_, _| PRE_ANALYSED.to_string(),
+        text_options(PRE_ANALYSED, IndexRecordOption::Basic),
+    )
 }
 
-/// The schema with the analysed fields' tokenizers named by `tokenizer` (the index's own is
-/// [`build_schema`]: pre-analysed values; tests build it with the languages' tokenizers, to
-/// compare what both index).
+/// The schema with the analysed fields' tokenizers named by `tokenizer`, and the keyword fields'
+/// options `keywords` (the index's own is [`build_schema`]: pre-analysed values; tests build it
+/// with the languages' tokenizers and raw keyword fields, to compare what both index).
 pub(crate) fn build_schema_tokenized_by(
     tokenizer: impl Fn(Lang, Analysis) -> String,
+    keywords: TextOptions,
 ) -> (Schema, Fields) {
     let mut b = Schema::builder();
     let key = b.add_text_field("key", STRING);
@@ -116,10 +122,11 @@ pub(crate) fn build_schema_tokenized_by(
             IndexRecordOption::WithFreqsAndPositions,
         ),
     );
-    let lang_words = b.add_text_field("lang_words", STRING);
-    let exact = b.add_text_field("exact", STRING);
+    // keywords: no positions, one value per document (`IndexDoc::add_keywords`)
+    let lang_words = b.add_text_field("lang_words", keywords.clone());
+    let exact = b.add_text_field("exact", keywords.clone());
     let exact_hash = b.add_u64_field(EXACT_HASH, FAST);
-    let status = b.add_text_field("status", STRING);
+    let status = b.add_text_field("status", keywords);
     let match_info = b.add_text_field("match_info", STORED);
     let fields = Fields {
         key,
@@ -150,7 +157,7 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
     let json = serde_json::to_string(concept).expect("a concept always serialises");
     let terms = concept.terms().count();
     let term_bytes: usize = concept.terms().map(|(_, term)| term.text.len()).sum();
-    let mut doc = IndexDoc::with_capacity(2 * json.len() + 64 * terms, 4 + 16 * terms);
+    let mut doc = IndexDoc::with_capacity(2 * json.len() + 96 * terms, 8 + 4 * terms);
     doc.add_text(fields.key, &doc_key(&concept.collection, &concept.id));
     doc.add_text(fields.collection, &concept.collection);
     doc.add_text(fields.json, &json);
@@ -196,32 +203,37 @@ pub fn concept_doc(fields: &Fields, concept: &Concept) -> IndexDoc {
     }
     // the keyword fields of the terms: each value once, qualified by language (a search in any
     // language asks for every language's value)
-    let keywords = doc.len();
-    for (code, status, _, range) in &analysed {
-        for i in range.clone() {
-            let (norm, _, _) = words.get(i);
-            doc.add_text_with(fields.lang_words, |b| {
-                push_qualified(b, code, norm);
-            });
+    doc.add_keywords(fields.lang_words, |words_of| {
+        for (code, _, _, range) in &analysed {
+            for i in range.clone() {
+                let (norm, _, _) = words.get(i);
+                words_of.push_distinct(|b| push_qualified(b, code, norm));
+            }
         }
-        let status = status.as_str();
-        doc.add_text_with(fields.status, |b| push_qualified(b, code, status));
-    }
-    doc.dedup_since(keywords);
-    // whole terms: each distinct one's hash, and its bucket (distinct terms may share one)
-    let mut hashes: Vec<u64> = Vec::with_capacity(analysed.len());
+    });
+    doc.add_keywords(fields.status, |statuses| {
+        for (code, status, _, _) in &analysed {
+            statuses.push_distinct(|b| push_qualified(b, code, status.as_str()));
+        }
+    });
+    // whole terms: each distinct one's hash, and its bucket (distinct terms may share one; the
+    // field norm counts the terms)
+    let mut hashes: Vec<(&str, u64)> = Vec::with_capacity(analysed.len());
     for (code, _, exact, _) in &analysed {
         let hash = exact_hash(code, exact);
-        if hashes.contains(&hash) {
-            continue;
+        if !hashes.iter().any(|(_, h)| *h == hash) {
+            hashes.push((code, hash));
+            doc.add_u64(fields.exact_hash, hash);
         }
-        hashes.push(hash);
-        doc.add_text_with(fields.exact, |b| {
-            push_qualified(b, code, "");
-            push_bucket(b, hash, EXACT_BUCKET_BITS);
-        });
-        doc.add_u64(fields.exact_hash, hash);
     }
+    doc.add_keywords(fields.exact, |buckets| {
+        for (code, hash) in &hashes {
+            buckets.push(|b| {
+                push_qualified(b, code, "");
+                push_bucket(b, *hash, EXACT_BUCKET_BITS);
+            });
+        }
+    });
     doc
 }
 
