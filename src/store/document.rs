@@ -317,11 +317,12 @@ impl IndexDoc {
         self.values.is_empty()
     }
 
-    /// Adds keywords to `field` as one pre-analysed value: each distinct one that `write` pushes
-    /// ([`Keywords::push`]) once, at positions 0, 1, 2… In a field indexed without positions (the
-    /// field's tokenizer [`PRE_ANALYSED`]) this indexes what one value per keyword in a raw
-    /// (`STRING`) field would: the same terms, and the same field norm (the number of distinct
-    /// keywords), with one value for tantivy to handle instead of dozens.
+    /// Adds keywords to `field` as one pre-analysed value: those `write` pushes, at positions 0,
+    /// 1, 2… ([`Keywords::push_distinct`] leaves out a repeat, [`Keywords::push`] keeps it); no
+    /// value when there are none. In a field indexed without positions (the field's tokenizer
+    /// [`PRE_ANALYSED`]) this indexes what one value per keyword in a raw (`STRING`) field would:
+    /// the same terms, and the same field norm (the number of keywords written), with one value
+    /// for tantivy to handle instead of dozens.
     pub fn add_keywords(&mut self, field: Field, write: impl FnOnce(&mut Keywords<'_>)) {
         let start = small(self.text.len());
         let mut keywords = Keywords {
