@@ -26,7 +26,7 @@ use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 pub use document::{
-    register_pre_analysed, write_pre_analysed, DocValue, DocValues, InFlight, IndexDoc,
+    register_pre_analysed, write_pre_analysed, DocValue, DocValues, InFlight, IndexDoc, Keywords,
     PreAnalysedTokenizer, PRE_ANALYSED,
 };
 pub use schema::{
