@@ -49,6 +49,10 @@ const KEPT_CONCEPTS: usize = 65_536;
 static STORED: LazyLock<SegmentMemo<DocId, Arc<StoredConcept>>> =
     LazyLock::new(|| SegmentMemo::new(KEPT_CONCEPTS));
 
+/// Per segment, how many of its live documents a query matches ([`count`]).
+static COUNTS: LazyLock<SegmentMemo<(u32, String), usize>> =
+    LazyLock::new(|| SegmentMemo::new(16_384));
+
 /// The language keys of each segment's terms ([`languages`]).
 static SEGMENT_LANGUAGES: LazyLock<SegmentMemo<Field, Arc<BTreeSet<String>>>> =
     LazyLock::new(|| SegmentMemo::new(1024));
@@ -480,7 +484,7 @@ fn search_page(
             let full = more.len() == wanted || page_is_exact;
             top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
             if full {
-                searcher.search(&any_of(vec![exact.box_clone(), wide]), &Count)?
+                count(searcher, &*any_of(vec![exact.box_clone(), wide]))?
             } else {
                 top.len()
             }
@@ -538,6 +542,27 @@ fn search_page(
         started,
         hits: ranked.into_iter().skip(req.offset).take(limit).collect(),
     })
+}
+
+/// The live documents `query` matches, as tantivy's `Count` collector counts them, each segment's
+/// count kept for the next searches. It is kept under the query's `Debug` form (which names every
+/// clause, term and boost) and the segment's number of deleted documents: a segment's deleted
+/// documents only grow, from one commit to the next, so their number tells which they are.
+fn count(searcher: &Searcher, query: &dyn Query) -> Result<usize, SearchError> {
+    let key = format!("{query:?}");
+    let mut weight: Option<Box<dyn Weight>> = None;
+    let mut total = 0;
+    for segment in searcher.segment_readers() {
+        let deleted = segment.num_deleted_docs();
+        total += COUNTS.get_or_try_insert(segment.segment_id(), (deleted, key.clone()), || {
+            let weight = match &mut weight {
+                Some(weight) => weight,
+                none => none.insert(query.weight(EnableScoring::disabled_from_searcher(searcher))?),
+            };
+            Ok::<_, tantivy::TantivyError>(weight.count(segment)? as usize)
+        })?;
+    }
+    Ok(total)
 }
 
 struct Candidates {
