@@ -27,8 +27,11 @@ use super::derived::SegmentMemo;
 /// Hashes' documents kept per segment (a few bytes to a few hundred each).
 const KEPT_LOOKUPS: usize = 200_000;
 
-/// [`matching_docs`] of (bucket field, column, hash) per segment.
-static MATCHES: LazyLock<SegmentMemo<(Field, &'static str, u64), Arc<[DocId]>>> =
+/// What an [`ExactQuery`] looks up: bucket field, column and hash.
+type Lookup = (Field, &'static str, u64);
+
+/// [`matching_docs`] of each lookup, per segment.
+static MATCHES: LazyLock<SegmentMemo<Lookup, Arc<[DocId]>>> =
     LazyLock::new(|| SegmentMemo::new(KEPT_LOOKUPS));
 
 /// The hash of a key in a language: FNV-1a over the language, a separator and the key, then
