@@ -130,6 +130,8 @@ $oha -z "${seconds}s" -q "$rate" -c "$connections" --no-tui --latency-correction
 wait $p1 $p2
 echo "== the TM lookups of that run:"; cat target/load-paced-lookups.txt
 echo "== the checks of that run:"; cat target/load-paced-checks.txt
+echo "== search cache so far (warm-up included):"
+curl -s -H "Authorization: Bearer $key" $url/metrics | grep "^hexaglot_search_cache"
 if [ -n "${LOAD_PACED_ONLY:-}" ]; then exit 0; fi
 echo "== mixed, import running: term searches ($(( connections - others )) connections) beside TM lookups and checks ($others)"
 LOAD_SEARCH=0 LOAD_LOOKUP=1 LOAD_CHECK=1 wrk -t1 -c"$others" -d"${seconds}s" --latency \

@@ -4,11 +4,17 @@
 //! [`crate::lang`] analysis to say which term matched and how, and to rank: exact before analysed
 //! before prefix/fuzzy; then collection priority; then preferred before admitted before deprecated;
 //! then BM25.
+//!
+//! What a search derives from a segment alone (a candidate's stored match info and concept, the
+//! languages of its terms) is kept per segment ([`crate::store::derived`]): it stays true while a
+//! searcher holds the segment, so the searches after a commit read again only what the commit
+//! added. Scores are not kept: BM25 uses statistics of all segments, which any commit changes.
 
 pub mod tm;
 
 use std::collections::{BTreeSet, HashSet};
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -18,10 +24,11 @@ use tantivy::query::{
     FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::{Searcher, TantivyDocument, Term};
+use tantivy::{DocAddress, DocId, Searcher, SegmentReader, TantivyDocument, Term};
 
 use crate::lang::{analyze, exact_key, zh_bigrams, Lang, LangTag, Token};
 use crate::model::{Concept, TermStatus};
+use crate::store::derived::SegmentMemo;
 use crate::store::{
     collection_filter, exact_term_query, Fields, MatchInfo, Store, StoreError, TermInfo, LANG_SEP,
 };
@@ -34,6 +41,89 @@ pub const MAX_LIMIT: usize = 200;
 pub const DEFAULT_LIMIT: usize = 20;
 /// Deepest page start (deeper paging would make every query collect that many candidates).
 pub const MAX_OFFSET: usize = 10_000;
+
+/// Stored concepts kept for the next searches (each a few kilobytes).
+const KEPT_CONCEPTS: usize = 65_536;
+
+/// What searches read of a stored concept, per segment and document.
+static STORED: LazyLock<SegmentMemo<DocId, Arc<StoredConcept>>> =
+    LazyLock::new(|| SegmentMemo::new(KEPT_CONCEPTS));
+
+/// Per segment, how many of its live documents a query matches ([`count`]).
+static COUNTS: LazyLock<SegmentMemo<(u32, String), usize>> =
+    LazyLock::new(|| SegmentMemo::new(16_384));
+
+/// The language keys of each segment's terms ([`languages`]).
+static SEGMENT_LANGUAGES: LazyLock<SegmentMemo<Field, Arc<BTreeSet<String>>>> =
+    LazyLock::new(|| SegmentMemo::new(1024));
+
+/// A candidate's stored fields: its match info, and its concept as JSON, parsed and written
+/// again as responses write it when it is first on a page.
+struct StoredConcept {
+    info: String,
+    json: String,
+    concept: OnceLock<Concept>,
+    /// The concept as `serde_json` writes it, when that differs from `json`.
+    rendered: OnceLock<Option<Box<[u8]>>>,
+}
+
+impl StoredConcept {
+    /// The stored fields of `addr` (read once per segment and document).
+    fn read(
+        searcher: &Searcher,
+        fields: &Fields,
+        addr: DocAddress,
+    ) -> Result<Arc<StoredConcept>, SearchError> {
+        let segment = searcher.segment_reader(addr.segment_ord);
+        STORED.get_or_try_insert(segment.segment_id(), addr.doc_id, || {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let text = |field: Field, what: &str| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+                    .ok_or_else(|| StoreError::Corrupt(format!("{addr:?}"), format!("no {what}")))
+            };
+            Ok(Arc::new(StoredConcept {
+                info: text(fields.match_info, "match info")?,
+                json: text(fields.json, "json")?,
+                concept: OnceLock::new(),
+                rendered: OnceLock::new(),
+            }))
+        })
+    }
+
+    fn match_info(&self) -> Option<MatchInfo<'_>> {
+        MatchInfo::parse(&self.info)
+    }
+
+    /// The concept (`key` names it in an error).
+    fn concept(&self, key: &str) -> Result<Concept, StoreError> {
+        if let Some(concept) = self.concept.get() {
+            return Ok(concept.clone());
+        }
+        let concept: Concept = serde_json::from_str(&self.json)
+            .map_err(|e| StoreError::Corrupt(key.to_string(), e.to_string()))?;
+        Ok(self.concept.get_or_init(|| concept).clone())
+    }
+
+    /// Appends the concept to `out` as `serde_json::to_writer` writes it (`key` names it in an
+    /// error).
+    fn write_rendered(&self, key: &str, out: &mut Vec<u8>) -> Result<(), StoreError> {
+        let rendered = match self.rendered.get() {
+            Some(rendered) => rendered,
+            None => {
+                let concept: Concept = serde_json::from_str(&self.json)
+                    .map_err(|e| StoreError::Corrupt(key.to_string(), e.to_string()))?;
+                let bytes = serde_json::to_vec(&concept)
+                    .map_err(|e| StoreError::Corrupt(key.to_string(), e.to_string()))?;
+                self.rendered
+                    .get_or_init(|| (bytes != self.json.as_bytes()).then(|| bytes.into()))
+            }
+        };
+        out.extend_from_slice(rendered.as_deref().unwrap_or(self.json.as_bytes()));
+        Ok(())
+    }
+}
 
 /// How the query is matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -223,6 +313,80 @@ pub fn search_in(
     fields: &Fields,
     req: &SearchRequest,
 ) -> Result<SearchResponse, SearchError> {
+    let page = search_page(searcher, fields, req)?;
+    let mut hits = Vec::with_capacity(page.hits.len());
+    for r in page.hits {
+        let concept = r.stored.concept(&r.key)?;
+        hits.push(Hit {
+            score: r.score,
+            concept: restrict_languages(concept, &r.matched, &req.targets),
+            matched: r.matched,
+        });
+    }
+    Ok(SearchResponse {
+        query: page.query,
+        total: page.total,
+        took_ms: page.started.elapsed().as_secs_f64() * 1000.0,
+        hits,
+    })
+}
+
+/// [`search_in`]'s response as JSON: the bytes `serde_json::to_vec` gives of it, with each
+/// concept written from the JSON kept for its stored document (a concept is rendered once per
+/// segment, not once per search).
+pub fn search_json_in(
+    searcher: &Searcher,
+    fields: &Fields,
+    req: &SearchRequest,
+) -> Result<Vec<u8>, SearchError> {
+    let page = search_page(searcher, fields, req)?;
+    let json = |e: serde_json::Error| StoreError::Corrupt(page.query.clone(), e.to_string());
+    let mut out = Vec::with_capacity(1024 * (page.hits.len() + 1));
+    // the fields in the order of `SearchResponse` and `Hit`, as their derived `Serialize` writes
+    out.extend_from_slice(b"{\"query\":");
+    serde_json::to_writer(&mut out, &page.query).map_err(json)?;
+    out.extend_from_slice(b",\"total\":");
+    serde_json::to_writer(&mut out, &page.total).map_err(json)?;
+    out.extend_from_slice(b",\"took_ms\":");
+    let took_ms = page.started.elapsed().as_secs_f64() * 1000.0;
+    serde_json::to_writer(&mut out, &took_ms).map_err(json)?;
+    out.extend_from_slice(b",\"hits\":[");
+    for (i, r) in page.hits.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"score\":");
+        serde_json::to_writer(&mut out, &r.score).map_err(json)?;
+        out.extend_from_slice(b",\"concept\":");
+        if req.targets.is_empty() {
+            r.stored.write_rendered(&r.key, &mut out)?;
+        } else {
+            let concept = restrict_languages(r.stored.concept(&r.key)?, &r.matched, &req.targets);
+            serde_json::to_writer(&mut out, &concept).map_err(json)?;
+        }
+        out.extend_from_slice(b",\"matched\":");
+        serde_json::to_writer(&mut out, &r.matched).map_err(json)?;
+        out.push(b'}');
+    }
+    out.extend_from_slice(b"]}");
+    Ok(out)
+}
+
+/// A page of hits, before the concepts are read.
+struct Page {
+    /// The query as understood.
+    query: String,
+    total: usize,
+    started: Instant,
+    hits: Vec<Ranked>,
+}
+
+/// Finds and ranks the candidates, and keeps the page asked for.
+fn search_page(
+    searcher: &Searcher,
+    fields: &Fields,
+    req: &SearchRequest,
+) -> Result<Page, SearchError> {
     let started = Instant::now();
     let q = crate::lang::nfc(req.q.trim());
     let chars = q.chars().count();
@@ -320,7 +484,7 @@ pub fn search_in(
             let full = more.len() == wanted || page_is_exact;
             top.extend(more.into_iter().filter(|(_, a)| !seen.contains(a)));
             if full {
-                searcher.search(&any_of(vec![exact.box_clone(), wide]), &Count)?
+                count(searcher, &*any_of(vec![exact.box_clone(), wide]))?
             } else {
                 top.len()
             }
@@ -347,16 +511,12 @@ pub fn search_in(
         let exhaustive = c.total <= c.window;
         {
             for (score, addr) in c.top {
-                let doc: TantivyDocument = searcher.doc(addr)?;
-                let info = doc
-                    .get_first(fields.match_info)
-                    .and_then(|v| v.as_str())
-                    .and_then(MatchInfo::parse)
-                    .ok_or_else(|| {
-                        StoreError::Corrupt(format!("{addr:?}"), "no match info".into())
-                    })?;
-                match matcher.rank(&info, score, plan) {
-                    Some(r) => ranked.push(Ranked { doc, ..r }),
+                let stored = StoredConcept::read(searcher, fields, addr)?;
+                let info = stored.match_info().ok_or_else(|| {
+                    StoreError::Corrupt(format!("{addr:?}"), "no match info".into())
+                })?;
+                match matcher.rank(&stored, &info, score, plan) {
+                    Some(r) => ranked.push(r),
                     None => dropped += 1,
                 }
             }
@@ -376,27 +536,33 @@ pub fn search_in(
             .then(b.score.total_cmp(&a.score))
             .then_with(|| a.key.cmp(&b.key))
     });
-    let mut hits = Vec::new();
-    for r in ranked.into_iter().skip(req.offset).take(limit) {
-        let json = r
-            .doc
-            .get_first(fields.json)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
-        let concept: Concept = serde_json::from_str(json)
-            .map_err(|e| StoreError::Corrupt(r.key.clone(), e.to_string()))?;
-        hits.push(Hit {
-            score: r.score,
-            concept: restrict_languages(concept, &r.matched, &req.targets),
-            matched: r.matched,
-        });
-    }
-    Ok(SearchResponse {
+    Ok(Page {
         query: q,
         total,
-        took_ms: started.elapsed().as_secs_f64() * 1000.0,
-        hits,
+        started,
+        hits: ranked.into_iter().skip(req.offset).take(limit).collect(),
     })
+}
+
+/// The live documents `query` matches, as tantivy's `Count` collector counts them, each segment's
+/// count kept for the next searches. It is kept under the query's `Debug` form (which names every
+/// clause, term and boost) and the segment's number of deleted documents: a segment's deleted
+/// documents only grow, from one commit to the next, so their number tells which they are.
+fn count(searcher: &Searcher, query: &dyn Query) -> Result<usize, SearchError> {
+    let key = format!("{query:?}");
+    let mut weight: Option<Box<dyn Weight>> = None;
+    let mut total = 0;
+    for segment in searcher.segment_readers() {
+        let deleted = segment.num_deleted_docs();
+        total += COUNTS.get_or_try_insert(segment.segment_id(), (deleted, key.clone()), || {
+            let weight = match &mut weight {
+                Some(weight) => weight,
+                none => none.insert(query.weight(EnableScoring::disabled_from_searcher(searcher))?),
+            };
+            Ok::<_, tantivy::TantivyError>(weight.count(segment)? as usize)
+        })?;
+    }
+    Ok(total)
 }
 
 struct Candidates {
@@ -411,21 +577,29 @@ struct Candidates {
 fn languages(searcher: &Searcher, fields: &Fields) -> Result<Vec<String>, SearchError> {
     let mut langs = BTreeSet::new();
     for segment in searcher.segment_readers() {
-        let index = segment.inverted_index(fields.status)?;
-        let mut terms = index
-            .terms()
-            .stream()
-            .map_err(tantivy::TantivyError::from)?;
-        while terms.advance() {
-            let key = String::from_utf8_lossy(terms.key());
-            if let Some((lang, _)) = key.split_once(LANG_SEP) {
-                if !langs.contains(lang) {
-                    langs.insert(lang.to_string());
-                }
+        let of_segment =
+            SEGMENT_LANGUAGES.get_or_try_insert(segment.segment_id(), fields.status, || {
+                segment_languages(segment, fields.status).map(Arc::new)
+            })?;
+        langs.extend(of_segment.iter().cloned());
+    }
+    Ok(langs.into_iter().collect())
+}
+
+/// The language keys of the `status` values of one segment.
+fn segment_languages(segment: &SegmentReader, status: Field) -> tantivy::Result<BTreeSet<String>> {
+    let mut langs = BTreeSet::new();
+    let index = segment.inverted_index(status)?;
+    let mut terms = index.terms().stream()?;
+    while terms.advance() {
+        let key = String::from_utf8_lossy(terms.key());
+        if let Some((lang, _)) = key.split_once(LANG_SEP) {
+            if !langs.contains(lang) {
+                langs.insert(lang.to_string());
             }
         }
     }
-    Ok(langs.into_iter().collect())
+    Ok(langs)
 }
 
 /// `value` qualified by each of `langs` (`fr:value`), as the keyword fields hold it.
@@ -639,7 +813,8 @@ struct Ranked {
     score: f32,
     /// `collection/id`, the last tie-breaker.
     key: String,
-    doc: TantivyDocument,
+    /// Its stored fields.
+    stored: Arc<StoredConcept>,
     matched: Vec<Matched>,
 }
 
@@ -659,7 +834,14 @@ impl<'a> TermMatcher<'a> {
         }
     }
 
-    fn rank(&self, info: &MatchInfo, score: f32, kinds: &[MatchKind]) -> Option<Ranked> {
+    /// The candidate `stored` (whose match info is `info`) ranked, if a term matches.
+    fn rank(
+        &self,
+        stored: &Arc<StoredConcept>,
+        info: &MatchInfo,
+        score: f32,
+        kinds: &[MatchKind],
+    ) -> Option<Ranked> {
         let mut matched: Vec<Matched> = Vec::new();
         for term in &info.terms {
             if let Some(tag) = &self.req.lang {
@@ -694,7 +876,7 @@ impl<'a> TermMatcher<'a> {
             collection_rank,
             score,
             key: format!("{}/{}", info.collection, info.id),
-            doc: TantivyDocument::default(),
+            stored: stored.clone(),
             matched,
         })
     }

@@ -176,10 +176,9 @@ fn search_body(
     fields: &crate::store::Fields,
     request: &SearchRequest,
 ) -> Result<web::Bytes, ApiError> {
-    let response = search::search_in(searcher, fields, request)?;
-    Ok(web::Bytes::from(
-        serde_json::to_vec(&response).map_err(ApiError::internal)?,
-    ))
+    Ok(web::Bytes::from(search::search_json_in(
+        searcher, fields, request,
+    )?))
 }
 
 /// Answers the cached searches again on each new commit before it is published (see

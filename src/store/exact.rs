@@ -11,12 +11,28 @@
 //! [`ExactQuery`] is that lookup as a tantivy query, scored as a term query on a field holding
 //! the keys themselves would be: BM25 with the number of documents having the hash (not the
 //! bucket) as document frequency, and the keyword field's norms, which count one value per
-//! distinct key as such a field's would.
+//! distinct key as such a field's would. The documents of a hash in a segment never change (see
+//! [`super::derived`]): an [`ExactQuery`] looks them up once per segment and keeps them, so the
+//! same query on a later commit reads only the segments that commit added.
+
+use std::sync::{Arc, LazyLock};
 
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::query::{Bm25Weight, EmptyScorer, EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::schema::IndexRecordOption;
+use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term, TERMINATED};
+
+use super::derived::SegmentMemo;
+
+/// Hashes' documents kept per segment (a few bytes to a few hundred each).
+const KEPT_LOOKUPS: usize = 200_000;
+
+/// What an [`ExactQuery`] looks up: bucket field, column and hash.
+type Lookup = (Field, &'static str, u64);
+
+/// [`matching_docs`] of each lookup, per segment.
+static MATCHES: LazyLock<SegmentMemo<Lookup, Arc<[DocId]>>> =
+    LazyLock::new(|| SegmentMemo::new(KEPT_LOOKUPS));
 
 /// The hash of a key in a language: FNV-1a over the language, a separator and the key, then
 /// MurmurHash3's finaliser to spread it over all 64 bits. Part of the schema of both indexes:
@@ -100,6 +116,15 @@ impl ExactQuery {
             hash,
         }
     }
+
+    /// [`matching_docs`] of this query in `segment`, kept for the segment's next searches.
+    fn docs(&self, segment: &SegmentReader) -> tantivy::Result<Arc<[DocId]>> {
+        MATCHES.get_or_try_insert(
+            segment.segment_id(),
+            (self.bucket.field(), self.column, self.hash),
+            || Ok(matching_docs(segment, &self.bucket, self.column, self.hash)?.into()),
+        )
+    }
 }
 
 impl Query for ExactQuery {
@@ -112,8 +137,7 @@ impl Query for ExactQuery {
                 let field = self.bucket.field();
                 let mut doc_freq = 0u64;
                 for segment in searcher.segment_readers() {
-                    doc_freq +=
-                        matching_docs(segment, &self.bucket, self.column, self.hash)?.len() as u64;
+                    doc_freq += self.docs(segment)?.len() as u64;
                 }
                 let docs = statistics_provider.total_num_docs()?;
                 let tokens = statistics_provider.total_num_tokens(field)?;
@@ -141,7 +165,7 @@ struct ExactWeight {
 impl ExactWeight {
     fn exact_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<ExactScorer> {
         let q = &self.query;
-        let docs = matching_docs(reader, &q.bucket, q.column, q.hash)?;
+        let docs = q.docs(reader)?;
         let fieldnorms = match self.bm25 {
             Some(_) => reader.fieldnorms_readers().get_field(q.bucket.field())?,
             None => None,
@@ -186,7 +210,7 @@ impl Weight for ExactWeight {
 }
 
 struct ExactScorer {
-    docs: Vec<DocId>,
+    docs: Arc<[DocId]>,
     at: usize,
     fieldnorms: FieldNormReader,
     /// `None` when scoring is off.

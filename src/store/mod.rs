@@ -6,6 +6,7 @@
 //! `write` returns. When it returns `Err`, nothing of it is kept. A commit is atomic: a crash at any
 //! moment leaves the index at the previous or the next commit.
 
+pub mod derived;
 mod document;
 pub mod exact;
 mod merge;

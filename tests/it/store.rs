@@ -345,3 +345,101 @@ fn exact_search_tells_apart_terms_that_share_a_bucket() {
         assert_eq!(found.total, want.len(), "{text}");
     }
 }
+
+/// The server writes search responses from the concepts' JSON kept per segment: the bytes must be
+/// those of the response serialised, and a commit that changes or deletes a concept must show in
+/// the next search (what is kept belongs to a segment, which a commit never changes).
+#[test]
+fn search_json_is_the_response_serialised_and_follows_commits() {
+    use hexaglot::lang::LangTag;
+    use hexaglot::search::{search_in, search_json_in, Mode, SearchRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), OpenMode::ReadWrite).unwrap();
+    let put = |id: &'static str, note: &'static str| {
+        store
+            .write(move |txn| {
+                let mut c = concept(id, "Convention \"de\" Hanoï");
+                c.note = Some(note.to_string());
+                c.subject = vec!["droit\tinternational".into()];
+                for (lang, text) in [
+                    ("fr", "Convention de Hanoï"),
+                    ("ru", "Ханойская конвенция"),
+                    ("zh", "河内公约"),
+                    ("ar", "اتفاقية هانوي"),
+                ] {
+                    c.languages
+                        .entry(lang.into())
+                        .or_default()
+                        .terms
+                        .push(Term::new(text, TermStatus::Admitted));
+                }
+                txn.put(c.normalize().unwrap())
+            })
+            .unwrap();
+    };
+    put("a", "first \u{1F600} note\n");
+    put("b", "second");
+    store
+        .write(|txn| txn.put(concept("c", "Hanoi road map")))
+        .unwrap();
+    let requests: Vec<SearchRequest> = [
+        ("hanoi", None, Mode::Auto, vec![]),
+        ("Convention \"de\" Hanoï", None, Mode::Exact, vec![]),
+        ("hano", None, Mode::Prefix, vec![]),
+        ("hanio", Some("en"), Mode::Fuzzy, vec![]),
+        ("конвенция", None, Mode::Auto, vec!["zh".to_string()]),
+        ("河内", None, Mode::Auto, vec![]),
+        ("nothing like it", None, Mode::Auto, vec![]),
+    ]
+    .into_iter()
+    .map(|(q, lang, mode, targets)| SearchRequest {
+        q: q.into(),
+        lang: lang.map(|l| LangTag::parse(l).unwrap()),
+        mode,
+        targets,
+        limit: 2,
+        ..Default::default()
+    })
+    .collect();
+    // the time taken is the one part that differs from call to call
+    let without_time = |json: &[u8]| {
+        let text = std::str::from_utf8(json).unwrap();
+        let (before, rest) = text.split_once(",\"took_ms\":").unwrap();
+        let after = &rest[rest.find(",\"hits\":").unwrap()..];
+        format!("{before}{after}")
+    };
+    let same_as_serialised = |what: &str| -> Vec<String> {
+        let searcher = store.searcher();
+        requests
+            .iter()
+            .map(|req| {
+                let response = search_in(&searcher, store.fields(), req).unwrap();
+                let serialised = serde_json::to_vec(&response).unwrap();
+                // twice: the second reads what the first kept
+                for _ in 0..2 {
+                    let json = search_json_in(&searcher, store.fields(), req).unwrap();
+                    assert_eq!(
+                        without_time(&json),
+                        without_time(&serialised),
+                        "{what}: {}",
+                        req.q
+                    );
+                }
+                without_time(&serialised)
+            })
+            .collect()
+    };
+    let before = same_as_serialised("before");
+    assert!(before[0].contains("first \\ud83d\\ude00 note") || before[0].contains("first 😀 note"));
+    assert!(before[0].contains("\"total\":3"), "{}", before[0]);
+    // a change and a deletion, each in a commit of its own
+    put("a", "changed");
+    store
+        .write(|txn| txn.delete("test", "b").map(|_| ()))
+        .unwrap();
+    let after = same_as_serialised("after");
+    assert!(after[0].contains("\"note\":\"changed\""), "{}", after[0]);
+    assert!(!after[0].contains("first"), "{}", after[0]);
+    assert!(after[0].contains("\"total\":2"), "{}", after[0]);
+    store.close();
+}
