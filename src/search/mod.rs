@@ -96,13 +96,18 @@ impl StoredConcept {
         MatchInfo::parse(&self.info)
     }
 
+    /// The stored JSON parsed (`key` names the concept in an error).
+    fn parse(&self, key: &str) -> Result<Concept, StoreError> {
+        serde_json::from_str(&self.json)
+            .map_err(|e| StoreError::Corrupt(key.to_string(), e.to_string()))
+    }
+
     /// The concept (`key` names it in an error).
     fn concept(&self, key: &str) -> Result<Concept, StoreError> {
         if let Some(concept) = self.concept.get() {
             return Ok(concept.clone());
         }
-        let concept: Concept = serde_json::from_str(&self.json)
-            .map_err(|e| StoreError::Corrupt(key.to_string(), e.to_string()))?;
+        let concept = self.parse(key)?;
         Ok(self.concept.get_or_init(|| concept).clone())
     }
 
@@ -112,9 +117,7 @@ impl StoredConcept {
         let rendered = match self.rendered.get() {
             Some(rendered) => rendered,
             None => {
-                let concept: Concept = serde_json::from_str(&self.json)
-                    .map_err(|e| StoreError::Corrupt(key.to_string(), e.to_string()))?;
-                let bytes = serde_json::to_vec(&concept)
+                let bytes = serde_json::to_vec(&self.parse(key)?)
                     .map_err(|e| StoreError::Corrupt(key.to_string(), e.to_string()))?;
                 self.rendered
                     .get_or_init(|| (bytes != self.json.as_bytes()).then(|| bytes.into()))

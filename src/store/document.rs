@@ -365,9 +365,7 @@ impl Keywords<'_> {
     /// Adds the keyword that `write` appends to the buffer it is given, unless it is there
     /// already (a keyword counts once per document).
     pub fn push_distinct(&mut self, write: impl FnOnce(&mut String)) {
-        self.key.clear();
-        write(&mut self.key);
-        let hash = rustc_hash::FxBuildHasher.hash_one(self.key.as_str());
+        let hash = self.take(write);
         let (out, key) = (&*self.out, self.key.as_str());
         if (self.written.iter()).any(|(h, at)| *h == hash && out[at.clone()] == *key) {
             return;
@@ -378,11 +376,18 @@ impl Keywords<'_> {
     /// Adds the keyword that `write` appends to the buffer it is given, even if it is there
     /// already (the field norm counts it again).
     pub fn push(&mut self, write: impl FnOnce(&mut String)) {
-        self.key.clear();
-        write(&mut self.key);
-        self.write(0);
+        let hash = self.take(write);
+        self.write(hash);
     }
 
+    /// Takes the next keyword from `write` into `key`; gives its hash.
+    fn take(&mut self, write: impl FnOnce(&mut String)) -> u64 {
+        self.key.clear();
+        write(&mut self.key);
+        rustc_hash::FxBuildHasher.hash_one(self.key.as_str())
+    }
+
+    /// Writes `key` (whose hash is `hash`) after the keywords written.
     fn write(&mut self, hash: u64) {
         write_pre_analysed_keys(self.out, [(self.written.len(), self.key.as_str())]);
         let end = self.out.len();
